@@ -1,0 +1,47 @@
+"""GAN losses as pure functions of discriminator outputs (float32 tensors of shape [B]).
+
+Each returns the per-replica share of the global mean: the local mean divided by the number of
+replicas, so that summing over replicas (what gradient all-reduce does) gives the global mean.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def hinge_d(real_right, fake_right, real_wrong, replicas: int = 1):
+    """DF-GAN matching-aware hinge loss for D: real/right up; fake/right and real/wrong down."""
+    loss = tf.reduce_mean(tf.nn.relu(1.0 - real_right)) + 0.5 * (
+        tf.reduce_mean(tf.nn.relu(1.0 + fake_right)) + tf.reduce_mean(tf.nn.relu(1.0 + real_wrong)))
+    return loss / replicas
+
+
+def hinge_g(fake_right, replicas: int = 1):
+    return -tf.reduce_mean(fake_right) / replicas
+
+
+def bce_d(real_right, fake_right, real_wrong, replicas: int = 1):
+    """GAN-INT-CLS (Reed et al. 2016) matching-aware BCE loss for D, on logits."""
+    def bce(logits, target):
+        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), target), logits))
+    return (bce(real_right, 1.0) + 0.5 * (bce(fake_right, 0.0) + bce(real_wrong, 0.0))) / replicas
+
+
+def bce_g(fake_right, replicas: int = 1):
+    """Non-saturating generator loss."""
+    return tf.reduce_mean(tf.nn.softplus(-fake_right)) / replicas
+
+
+def ma_gp(grad_images, grad_sentences, weight: float, power: float, replicas: int = 1):
+    """Matching-aware gradient penalty (DF-GAN): k * E[ ||grad_(x, s) D(x, s)||^p ] on real/right pairs."""
+    sq = tf.reduce_sum(tf.square(tf.cast(grad_images, tf.float32)), axis=[1, 2, 3])
+    sq += tf.reduce_sum(tf.square(tf.cast(grad_sentences, tf.float32)), axis=1)
+    return weight * tf.reduce_mean(tf.pow(tf.sqrt(sq + 1e-12), power)) / replicas
+
+
+def mode_seeking(images_a, images_b, noise_a, noise_b, eps: float = 1e-2, replicas: int = 1):
+    """Mode-seeking term (Mao et al. 2019, MSGAN), per pair of images of one caption:
+    1 / (mean|G(z1) - G(z2)| / mean|z1 - z2| + eps). Low when different noise gives different images."""
+    d_img = tf.reduce_mean(tf.abs(images_a - images_b), axis=[1, 2, 3])
+    d_z = tf.reduce_mean(tf.abs(noise_a - noise_b), axis=1)
+    return tf.reduce_mean(1.0 / (d_img / d_z + eps)) / replicas

@@ -1,0 +1,142 @@
+"""Generation from a snapshot: captions + seeds -> uint8 images, and interpolation helpers.
+
+Noise is drawn per image from its own seed (numpy PCG64), so the same caption and seed give the
+same image whatever the batch size or order.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from . import UserError
+from .snapshot import load_weights_into, model_config_from_meta, read_meta, resolve_checkpoint
+from .text import Vocabulary
+
+BATCH = 64  # inference batch; results do not depend on it
+
+
+class EmptyCaptionError(UserError):
+    pass
+
+
+def seed_noise(seeds: Sequence[int], dim: int) -> np.ndarray:
+    """float32 [N, dim]: one standard-normal vector per seed, independent of the others."""
+    return np.stack([np.random.default_rng(int(s)).standard_normal(dim) for s in seeds]).astype(np.float32)
+
+
+def lerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    return (1.0 - t) * a[None] + t * b[None]
+
+
+def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """Spherical interpolation (Shoemake 1985), as used for Gaussian latents; falls back to lerp
+    when the vectors are (anti)parallel."""
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float64)[:, None]
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    cos = np.dot(a64, b64) / (np.linalg.norm(a64) * np.linalg.norm(b64) + 1e-12)
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        return lerp(a, b, steps)
+    out = (np.sin((1 - t) * omega) * a64 + np.sin(t * omega) * b64) / np.sin(omega)
+    return out.astype(np.float32)
+
+
+def to_uint8(images) -> np.ndarray:
+    """[-1, 1] floats -> uint8 [0, 255]."""
+    return np.clip(np.rint((np.asarray(images, dtype=np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+@dataclass
+class EncodedCaptions:
+    embeddings: np.ndarray  # float32 [N, D]
+    unknown_words: list[int]  # per caption, how many words were not in the vocabulary
+    lengths: list[int]
+
+
+class Generator:
+    """A loaded snapshot: text encoder + EMA generator. Load once, call many times."""
+
+    def __init__(self, path: str | Path, warn_unknown: bool = True):
+        from .models import build_networks, noise_size
+
+        self.path = resolve_checkpoint(path)
+        self.meta = read_meta(self.path)
+        try:
+            self.config = model_config_from_meta(self.meta)
+            self.vocab = Vocabulary.from_json(self.meta["vocab"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(f"snapshot {self.path} is corrupt (model.json: {exc})") from None
+        nets = build_networks(self.config, len(self.vocab), self.vocab.max_len, "float32", with_discriminator=False)
+        load_weights_into(self.path, nets.text_encoder, nets.generator)
+        self.networks = nets
+        self.noise_dim = noise_size(self.config)
+        self.epoch = int(self.meta.get("epoch", 0))
+        self.warn_unknown = warn_unknown
+
+    @classmethod
+    def from_networks(cls, networks, vocab: Vocabulary, generator=None) -> "Generator":
+        """Wrap in-memory networks (training's sample grids) without a snapshot on disk."""
+        from .models import Networks, noise_size
+
+        self = cls.__new__(cls)
+        self.path, self.meta, self.epoch, self.warn_unknown = None, {}, 0, False
+        self.config, self.vocab = networks.config, vocab
+        self.networks = Networks(networks.config, networks.text_encoder, generator or networks.generator, None)
+        self.noise_dim = noise_size(networks.config)
+        return self
+
+    def encode(self, captions: Sequence[str]) -> EncodedCaptions:
+        encoded = [self.vocab.encode(c) for c in captions]
+        for i, e in enumerate(encoded):
+            if e.length == 0:
+                raise EmptyCaptionError(f"caption {i} is empty (no letters or digits): {captions[i]!r}")
+        unknown = [e.unknown for e in encoded]
+        if self.warn_unknown:
+            for i, e in enumerate(encoded):
+                if e.unknown == e.length:
+                    warnings.warn(f"caption {i} has no known word; the image ignores its text: {captions[i]!r}")
+        ids = np.stack([e.ids for e in encoded]) if encoded else np.zeros((0, self.vocab.max_len), np.int32)
+        emb = np.concatenate([self.networks.text_encoder(ids[i:i + BATCH], training=False).numpy()
+                              for i in range(0, len(ids), BATCH)]) if len(ids) else np.zeros((0, 0), np.float32)
+        return EncodedCaptions(emb.astype(np.float32), unknown, [e.length for e in encoded])
+
+    def from_embeddings(self, embeddings: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Raw call: sentence embeddings [N, D] + noise [N, noise_dim] -> uint8 [N, 64, 64, 3]."""
+        if len(embeddings) != len(noise):
+            raise ValueError("embeddings and noise must have the same length")
+        out = []
+        for i in range(0, len(noise), BATCH):
+            images, _ = self.networks.generate(noise[i:i + BATCH], embeddings[i:i + BATCH], training=False)
+            out.append(to_uint8(images))
+        return np.concatenate(out) if out else np.zeros((0, 64, 64, 3), np.uint8)
+
+    def generate(self, captions: Sequence[str], seeds: Sequence[int] | int) -> np.ndarray:
+        """One image per (caption, seed) pair -> uint8 [N, 64, 64, 3]; an int seed applies to all."""
+        seeds = [int(seeds)] * len(captions) if isinstance(seeds, (int, np.integer)) else list(seeds)
+        if len(seeds) != len(captions):
+            raise ValueError(f"{len(captions)} captions but {len(seeds)} seeds")
+        return self.from_embeddings(self.encode(captions).embeddings, seed_noise(seeds, self.noise_dim))
+
+    def grid(self, captions: Sequence[str], seeds: Sequence[int]) -> np.ndarray:
+        """Every caption with every seed -> uint8 [len(captions), len(seeds), 64, 64, 3]."""
+        emb = self.encode(captions).embeddings
+        noise = seed_noise(seeds, self.noise_dim)
+        flat = self.from_embeddings(np.repeat(emb, len(seeds), axis=0), np.tile(noise, (len(captions), 1)))
+        return flat.reshape(len(captions), len(seeds), *flat.shape[1:])
+
+    def interpolate_noise(self, caption: str, seed_a: int, seed_b: int, steps: int, mode: str = "slerp") -> np.ndarray:
+        a, b = seed_noise([seed_a, seed_b], self.noise_dim)
+        path = slerp(a, b, steps) if mode == "slerp" else lerp(a, b, steps)
+        emb = np.repeat(self.encode([caption]).embeddings, steps, axis=0)
+        return self.from_embeddings(emb, path)
+
+    def interpolate_captions(self, caption_a: str, caption_b: str, seed: int, steps: int) -> np.ndarray:
+        emb = self.encode([caption_a, caption_b]).embeddings
+        path = lerp(emb[0], emb[1], steps)
+        return self.from_embeddings(path, np.repeat(seed_noise([seed], self.noise_dim), steps, axis=0))
