@@ -17,7 +17,7 @@ from . import UserError
 from .snapshot import load_weights_into, model_config_from_meta, read_meta, resolve_checkpoint
 from .text import Vocabulary
 
-BATCH = 64  # inference batch; results do not depend on it
+BATCH = 32  # every model call sees exactly this many rows (padded), so results never depend on batching
 
 
 class EmptyCaptionError(UserError):
@@ -78,6 +78,31 @@ class Generator:
         self.noise_dim = noise_size(self.config)
         self.epoch = int(self.meta.get("epoch", 0))
         self.warn_unknown = warn_unknown
+        self._compile()
+
+    def _compile(self) -> None:
+        import tensorflow as tf
+
+        nets = self.networks
+        spec_ids = tf.TensorSpec([BATCH, self.vocab.max_len], tf.int32)
+        spec_noise = tf.TensorSpec([BATCH, self.noise_dim], tf.float32)
+        spec_sent = tf.TensorSpec([BATCH, int(nets.text_encoder.output.shape[-1])], tf.float32)
+        self._encode_fn = tf.function(lambda ids: nets.text_encoder(ids, training=False), input_signature=[spec_ids])
+        self._generate_fn = tf.function(lambda z, s: nets.generate(z, s, training=False)[0],
+                                        input_signature=[spec_noise, spec_sent])
+
+    @staticmethod
+    def _batched(fn, *arrays) -> np.ndarray:
+        """Apply fn to fixed-size chunks (the last one zero-padded) and stitch the rows back."""
+        n = len(arrays[0])
+        out = []
+        for i in range(0, n, BATCH):
+            chunk = [a[i:i + BATCH] for a in arrays]
+            rows = len(chunk[0])
+            if rows < BATCH:
+                chunk = [np.concatenate([c, np.zeros((BATCH - rows, *c.shape[1:]), c.dtype)]) for c in chunk]
+            out.append(np.asarray(fn(*chunk))[:rows])
+        return np.concatenate(out)
 
     @classmethod
     def from_networks(cls, networks, vocab: Vocabulary, generator=None) -> "Generator":
@@ -89,6 +114,7 @@ class Generator:
         self.config, self.vocab = networks.config, vocab
         self.networks = Networks(networks.config, networks.text_encoder, generator or networks.generator, None)
         self.noise_dim = noise_size(networks.config)
+        self._compile()
         return self
 
     def encode(self, captions: Sequence[str]) -> EncodedCaptions:
@@ -102,19 +128,16 @@ class Generator:
                 if e.unknown == e.length:
                     warnings.warn(f"caption {i} has no known word; the image ignores its text: {captions[i]!r}")
         ids = np.stack([e.ids for e in encoded]) if encoded else np.zeros((0, self.vocab.max_len), np.int32)
-        emb = np.concatenate([self.networks.text_encoder(ids[i:i + BATCH], training=False).numpy()
-                              for i in range(0, len(ids), BATCH)]) if len(ids) else np.zeros((0, 0), np.float32)
+        emb = self._batched(self._encode_fn, ids) if len(ids) else np.zeros((0, 0), np.float32)
         return EncodedCaptions(emb.astype(np.float32), unknown, [e.length for e in encoded])
 
     def from_embeddings(self, embeddings: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """Raw call: sentence embeddings [N, D] + noise [N, noise_dim] -> uint8 [N, 64, 64, 3]."""
         if len(embeddings) != len(noise):
             raise ValueError("embeddings and noise must have the same length")
-        out = []
-        for i in range(0, len(noise), BATCH):
-            images, _ = self.networks.generate(noise[i:i + BATCH], embeddings[i:i + BATCH], training=False)
-            out.append(to_uint8(images))
-        return np.concatenate(out) if out else np.zeros((0, 64, 64, 3), np.uint8)
+        if not len(noise):
+            return np.zeros((0, 64, 64, 3), np.uint8)
+        return to_uint8(self._batched(self._generate_fn, noise.astype(np.float32), embeddings.astype(np.float32)))
 
     def generate(self, captions: Sequence[str], seeds: Sequence[int] | int) -> np.ndarray:
         """One image per (caption, seed) pair -> uint8 [N, 64, 64, 3]; an int seed applies to all."""

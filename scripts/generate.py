@@ -1,0 +1,74 @@
+"""Generate 64x64 images from a checkpoint: from a captions file, or the competition's test set."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gan_core import UserError  # noqa: E402
+
+
+def parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise UserError(f"--seeds must be comma-separated integers, got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise UserError(f"--seeds must be non-negative integers, got {text!r}")
+    return seeds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--checkpoint", required=True, help="a snapshot dir, or a run dir (its latest snapshot)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--captions-file", help="one caption per line -> OUT/LLLL_sS.png")
+    source.add_argument("--test-captions", help="test_captions.csv (ID,caption) -> OUT/inference_ID.jpg")
+    source.add_argument("--test-data", help="the competition's testData.pkl (needs --dictionary); a pickle "
+                                            "executes code when read: pass only files you trust")
+    parser.add_argument("--dictionary", help="the competition's dictionary/ folder (with --test-data)")
+    parser.add_argument("--seeds", default="0", help="seeds for --captions-file, e.g. 0,1,2 (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="competition mode: image seed = SEED*100000 + ID")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--zip", help="competition mode: also write this submission zip")
+    args = parser.parse_args(argv)
+    try:
+        from gan_core.inference import (generate_caption_files, generate_competition, read_captions_file,
+                                        read_competition_test_data, read_test_captions)
+        from gan_core.sampling import Generator
+
+        if args.captions_file:
+            seeds = parse_seeds(args.seeds)
+            captions = read_captions_file(args.captions_file)
+        elif args.test_captions:
+            rows = read_test_captions(args.test_captions)
+        else:
+            if not args.dictionary:
+                raise UserError("--test-data needs --dictionary (the competition's dictionary/ folder)")
+            rows = read_competition_test_data(args.test_data, args.dictionary)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            generator = Generator(args.checkpoint)
+            if args.captions_file:
+                written = generate_caption_files(generator, captions, seeds, args.out)
+            else:
+                written = generate_competition(generator, rows, args.out, args.seed, args.zip)
+        for w in caught:
+            if issubclass(w.category, UserWarning):
+                print(f"warning: {w.message}", file=sys.stderr)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(written)} images to {args.out} in {time.perf_counter() - t0:.1f} s "
+          f"(snapshot {generator.path}, epoch {generator.epoch})" + (f"; zip {args.zip}" if args.zip else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Real TensorFlow training steps on a tiny synthetic data set."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from gan_core import UserError
+from gan_core import config as cfg
+from gan_core.dataset import PipelineConfig, PreparedDataset, make_pipeline
+from gan_core.models import build_networks
+from gan_core.snapshot import list_snapshots
+from gan_core.trainer import GANTrainer
+from gan_core.training import train
+from tiny import TINY, tiny_config, tiny_dataset
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return tiny_dataset(tmp_path_factory.mktemp("train"))
+
+
+def make_trainer(data, config):
+    ds = PreparedDataset(data)
+    nets = build_networks(config.model, len(ds.vocab), ds.vocab.max_len, "float32")
+    return ds, GANTrainer(nets, config, "float32")
+
+
+def test_one_step_changes_weights_and_gives_finite_losses(data):
+    config = tiny_config()
+    ds, trainer = make_trainer(data, config)
+    nets = trainer.networks
+    before_g = [w.copy() for w in nets.generator.get_weights()]
+    before_d = [w.copy() for w in nets.discriminator.get_weights()]
+    before_t = [w.copy() for w in nets.text_encoder.get_weights()]
+    metrics = trainer.train_step(next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), 0))))
+    assert set(metrics) >= {"d_loss", "g_loss", "gp", "ms"} and all(np.isfinite(v) for v in metrics.values())
+    assert metrics["gp"] > 0  # step 0 carries the lazy MA-GP
+    assert any(not np.allclose(a, b) for a, b in zip(before_g, nets.generator.get_weights()))
+    assert any(not np.allclose(a, b) for a, b in zip(before_d, nets.discriminator.get_weights()))
+    assert any(not np.allclose(a, b) for a, b in zip(before_t, nets.text_encoder.get_weights()))  # joint mode
+    assert int(trainer.step.numpy()) == 1
+
+
+@pytest.mark.parametrize("arch", ["dfgan", "dcgan"])
+def test_discriminator_learns_to_separate_real_from_fake(data, arch):
+    extra = {"gp_weight": 0, "diffaugment": "", "mode_seeking_weight": 0} if arch == "dcgan" else {}
+    config = tiny_config(model__arch=arch, model__ngf=8, model__ndf=8, **extra)
+    ds, trainer = make_trainer(data, config)
+    gaps = []
+    for epoch in range(8):
+        for batch in make_pipeline(ds, PipelineConfig(batch_size=8), epoch):
+            m = trainer.train_step(batch)
+            gaps.append(m["d_real"] - m["d_fake"])
+    assert len(gaps) >= 32
+    assert np.mean(gaps[-8:]) > np.mean(gaps[:4]) + 0.2, gaps
+
+
+def _final_weights(run_dir):
+    """Snapshot arrays keyed by (model, index): layer names differ between processes' builds."""
+    with np.load(list_snapshots(run_dir)[-1] / "weights.npz") as f:
+        return {k.split(":")[0]: f[k] for k in f.files}
+
+
+def test_resume_equals_uninterrupted_run(data, tmp_path):
+    config = tiny_config(epochs=1)  # 5 steps of 8 out of 44 training images
+    straight = train(data, tmp_path / "a", config, log=lambda *_: None, progress=False)
+    first = train(data, tmp_path / "b", cfg.with_overrides(config, {"max_steps": "3"}), log=lambda *_: None, progress=False)
+    second = train(data, tmp_path / "b", config, log=lambda *_: None, progress=False)
+    assert (straight.end_step, first.end_step, second.start_step, second.end_step) == (5, 3, 3, 5)
+    a, b = _final_weights(tmp_path / "a"), _final_weights(tmp_path / "b")
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=1e-5, err_msg=k)
+    log = pd.read_csv(tmp_path / "b" / "metrics.csv")
+    assert list(log["step"]) == [1, 2, 3, 4, 5]  # no repeated rows after the restart
+
+
+def test_run_dir_contents_and_config_guard(data, tmp_path):
+    run = tmp_path / "run"
+    summary = train(data, run, tiny_config(), log=lambda *_: None, progress=False)
+    assert summary.end_step == 10 and summary.snapshots == ["epoch_0001", "epoch_0002"]
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["model"]["ngf"] == 4 and saved["batch_size"] == 8
+    snap = list_snapshots(run)[-1]
+    meta = json.loads((snap / "model.json").read_text())
+    assert meta["epoch"] == 2 and meta["step"] == 10
+    from PIL import Image
+
+    grid = Image.open(snap / "samples.png")
+    assert grid.size[0] > 2 * 128 and grid.size[1] > 3 * 128  # 3 captions x 2 seeds at 2x scale
+    assert (run / "state" / "checkpoint").is_file() and list((run / "tb").iterdir())
+    with pytest.raises(UserError, match="different config"):
+        train(data, run, tiny_config(lr_g=0.5), log=lambda *_: None, progress=False)
+
+
+def test_kill_9_then_resume(data, tmp_path):
+    run = tmp_path / "run"
+    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(data), "--run-dir", str(run),
+           "--no-progress", "--epochs", "6"] + [a for k, v in TINY.items() if k != "epochs" for a in ("--set", f"{k}={v}")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and not list((run / "state").glob("ckpt-*.index")) if (run / "state").exists() else time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.7)  # land somewhere in the middle of later steps or saves
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert "resumed from" in resumed.stdout
+    assert "steps " in resumed.stdout and "-> 30" in resumed.stdout
+    log = pd.read_csv(run / "metrics.csv")
+    assert list(log["step"]) == list(range(1, 31))
+
+
+def test_sigterm_saves_state_and_exits_cleanly(data, tmp_path):
+    run = tmp_path / "run"
+    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(data), "--run-dir", str(run),
+           "--no-progress", "--epochs", "50"] + [a for k, v in TINY.items() if k != "epochs" for a in ("--set", f"{k}={v}")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and not (run / "metrics.csv").is_file():
+        time.sleep(0.2)
+    while time.time() < deadline and len((run / "metrics.csv").read_text().splitlines()) < 4:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out[-2000:]
+    assert "SIGTERM: state saved at step" in out and "Traceback" not in out
+    step = int(out.split("state saved at step ")[1].split(";")[0])
+    ckpts = sorted(int(p.stem.split("-")[1]) for p in (run / "state").glob("ckpt-*.index"))
+    assert ckpts[-1] == step
+
+
+def test_config_errors_are_one_line(data, tmp_path):
+    bad = tmp_path / "bad.json"
+    for content, expected in [('{"model": {"nfg": 3}}', "unknown config key"), ('{"epochs": "many"}', "must be int"),
+                              ("{not json", "not valid JSON")]:
+        bad.write_text(content)
+        proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(data), "--run-dir",
+                               str(tmp_path / "r"), "--config", str(bad)], capture_output=True, text=True)
+        assert proc.returncode == 1 and expected in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(tmp_path / "none"),
+                           "--run-dir", str(tmp_path / "r2")], capture_output=True, text=True)
+    assert proc.returncode == 1 and "prepare_data.py" in proc.stderr and "Traceback" not in proc.stderr
