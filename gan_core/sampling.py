@@ -63,8 +63,7 @@ class Generator:
     """A loaded snapshot: text encoder + EMA generator. Load once, call many times."""
 
     def __init__(self, path: str | Path, warn_unknown: bool = True):
-        from .models import build_networks, noise_size
-
+        # Check the files before importing TensorFlow: bad paths fail fast.
         self.path = resolve_checkpoint(path)
         self.meta = read_meta(self.path)
         try:
@@ -72,6 +71,9 @@ class Generator:
             self.vocab = Vocabulary.from_json(self.meta["vocab"])
         except (KeyError, TypeError, ValueError) as exc:
             raise UserError(f"snapshot {self.path} is corrupt (model.json: {exc})") from None
+        if not (self.path / "weights.npz").is_file():
+            raise UserError(f"snapshot {self.path} is incomplete (weights.npz missing)")
+        from .models import build_networks, noise_size
         nets = build_networks(self.config, len(self.vocab), self.vocab.max_len, "float32", with_discriminator=False)
         load_weights_into(self.path, nets.text_encoder, nets.generator)
         self.networks = nets

@@ -78,11 +78,14 @@ class GANTrainer:
         real = batch["images"]
         d_loss_fn, g_loss_fn = (losses.hinge_d, losses.hinge_g) if cfg.model.arch == "dfgan" else (losses.bce_d, losses.bce_g)
 
-        # Mode seeking at no extra cost: the last quarter of the fakes reuses the first quarter's
-        # captions with other noise, so those pairs show whether z changes the image.
+        # Mode seeking at no extra cost: in every group of 4 rows the last fake reuses the first
+        # one's caption with other noise, so those pairs show whether z changes the image. Groups
+        # never straddle replicas, so a mirrored step pairs exactly as one device does.
         use_ms = cfg.mode_seeking_weight > 0
-        quarter = rows // 4 if use_ms else 0
-        gen_captions = tf.concat([batch["captions"][: rows - quarter], batch["captions"][:quarter]], axis=0)
+        index = tf.range(rows)
+        paired = index % 4 == 3
+        source = tf.where(paired & use_ms, index - 3, index)
+        gen_captions = tf.gather(batch["captions"], source)
         noise = self._normal(0, total, offset, rows)
 
         with tf.GradientTape() as g_tape:
@@ -98,8 +101,9 @@ class GANTrainer:
             g_loss = g_loss_fn(d_gen, replicas) + kl / replicas
             ms = tf.constant(0.0)
             if use_ms:
-                ms = losses.mode_seeking(fake[:quarter], fake[rows - quarter:], noise[:quarter],
-                                         noise[rows - quarter:], replicas=replicas)
+                last, first = tf.where(paired)[:, 0], tf.where(paired)[:, 0] - 3
+                ms = losses.mode_seeking(tf.gather(fake, last), tf.gather(fake, first), tf.gather(noise, last),
+                                         tf.gather(noise, first), replicas=replicas)
                 g_loss += cfg.mode_seeking_weight * ms
         g_vars = nets.generator.trainable_variables
         self.opt_g.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))

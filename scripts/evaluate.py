@@ -1,0 +1,103 @@
+"""Evaluate test images for the results table: a folder, a snapshot, or a baseline.
+
+Prints a short summary and writes every number as JSON (atomically) to --out. Folder input is
+read as the competition's scorer reads it (gan_core.imagefolder): files other than .jpg/.jpeg/.png,
+names without a test ID and undecodable files are skipped with a note on stderr; any size is
+resized to 64x64 (bilinear); an ID without reference logits or test caption is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from gan_core import UserError  # noqa: E402
+from gan_core.evaluators import NAMES  # noqa: E402
+
+SUMMARY = (  # key, label, format
+    ("n_images", "images", "{:d}"),
+    ("score", "competition score", "{:.4f}  (lower is better)"),
+    ("cosine", "  cosine term", "{:.4f}"),
+    ("inception_term", "  0.5 / IS", "{:.4f}"),
+    ("inception_score", "inception score", "{:.3f}  (1 split)"),
+    ("inception_score_10", "IS, 10 splits", "{:.3f}"),
+    ("class_top1", "class agreement @1", "{:.3f}"),
+    ("class_top5", "class agreement @5", "{:.3f}"),
+    ("caption_cosine", "caption cosine", "{:.4f}"),
+    ("r_precision", "R-precision", "{:.3f}"),
+    ("seconds", "seconds", "{:.1f}"),
+)
+
+
+def summary_lines(result: dict) -> list[str]:
+    lines = []
+    for key, label, fmt in SUMMARY:
+        if key in result:
+            lines.append(f"{label:<20} {fmt.format(result[key])}")
+        if key == "inception_score_10" and key in result:
+            lines[-1] += f" +- {result['inception_score_10_std']:.3f}"
+    fid = next((k for k in result if k.startswith("fid_")), None)
+    if fid:
+        lines.insert(6, f"{'FID (' + fid[4:] + ')':<20} {result[fid]:.2f}")
+    return lines + [f"note: {note}" for note in result.get("notes", [])]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--images", metavar="DIR", help="folder of inference_<ID>.jpg images")
+    source.add_argument("--checkpoint", metavar="PATH", help="snapshot or run dir: generate the test images")
+    source.add_argument("--baseline", choices=("real", "retrieval", "noise"), help="a reference point")
+    parser.add_argument("--out", required=True, help="results JSON, written atomically")
+    parser.add_argument("--data", default="data/oxford102", help="prepared dataset (test images and captions)")
+    parser.add_argument("--evaluator", choices=NAMES, default="flowers", help="classifier (default flowers)")
+    parser.add_argument("--evaluator-checkpoint", metavar="PATH",
+                        help="official: its checkpoint; flowers: a model folder (default: the shipped one)")
+    parser.add_argument("--references", metavar="PKL", help="reference logits (eval_metrics.pkl; a pickle, which "
+                                                            "executes code when read: trusted files only)")
+    parser.add_argument("--inception-weights", metavar="PATH", help="inception: InceptionV3 .h5 weights")
+    parser.add_argument("--seed", type=int, default=0, help="--checkpoint: competition seed; noise: its seed")
+    parser.add_argument("--no-cache", action="store_true", help="--checkpoint: recompute even if cached")
+    args = parser.parse_args(argv)
+    try:
+        from gan_core import atomic, evaluation
+        from gan_core.evaluators import get_evaluator
+
+        custom = args.evaluator != "flowers" or args.evaluator_checkpoint or args.references
+        evaluator = get_evaluator(args.evaluator, checkpoint=args.evaluator_checkpoint, references=args.references,
+                                  weights=args.inception_weights) if custom or not args.checkpoint else None
+        if args.checkpoint:
+            result = evaluation.evaluate_checkpoint(args.checkpoint, args.data, args.evaluator, seed=args.seed,
+                                                    use_cache=not args.no_cache, evaluator=evaluator)
+        else:
+            if args.images:
+                from gan_core.imagefolder import load_image_folder
+
+                images, ids, _, problems = load_image_folder(args.images)
+                for name, why in problems[:10]:
+                    print(f"skipped {name}: {why}", file=sys.stderr)
+                if len(problems) > 10:
+                    print(f"skipped {len(problems) - 10} more files", file=sys.stderr)
+            else:
+                images, ids = evaluation.baseline_images(args.baseline, args.data, seed=args.seed)
+            result = evaluation.evaluate_images(images, ids, args.data, evaluator=evaluator)
+            result["source"] = args.images or f"baseline:{args.baseline}"
+        atomic.write_json(args.out, result)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    print("\n".join(summary_lines(result)))
+    print(f"-> {args.out}" + (" (cached)" if result.get("cached") else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

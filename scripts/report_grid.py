@@ -1,0 +1,63 @@
+"""The report's grid: test captions (by ID) and free captions x noise seeds, from one snapshot.
+
+Writes OUT (PNG) and, next to it, OUT.csv (one line per tile: row, column, id, caption, seed)
+and OUT.md (the same as a table), enough to rebuild the grid exactly. Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from gan_core import UserError  # noqa: E402
+from gan_core.report import REPORT_IDS, REPORT_SEEDS  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True, help="a snapshot dir, or a run dir (its latest snapshot)")
+    parser.add_argument("--ids", default=",".join(map(str, REPORT_IDS)),
+                        help="test IDs whose captions make the first rows ('' for none; default: the report's)")
+    parser.add_argument("--seeds", default=",".join(map(str, REPORT_SEEDS)), help="noise seeds, one per column")
+    parser.add_argument("--caption", action="append", default=[], help="a free caption row (repeatable)")
+    parser.add_argument("--captions-file", help="more free caption rows, one per line")
+    parser.add_argument("--data", default="data/oxford102", help="prepared dataset (test captions)")
+    parser.add_argument("--out", required=True, help="grid PNG; OUT.csv and OUT.md are written next to it")
+    args = parser.parse_args(argv)
+    try:
+        from gan_core import atomic
+        from gan_core.dataset import PreparedDataset
+        from gan_core.grid import to_png
+        from gan_core.inference import read_captions_file
+        from gan_core.report import grid_rows, parse_int_list, render_grid, tiles_csv, tiles_markdown
+        from gan_core.sampling import Generator
+        from gan_core.text import normalize
+
+        ids = parse_int_list(args.ids, "--ids") if args.ids.strip() else []
+        seeds = parse_int_list(args.seeds, "--seeds")
+        captions = list(args.caption) + (read_captions_file(args.captions_file) if args.captions_file else [])
+        for caption in args.caption:
+            if not normalize(caption):
+                raise UserError(f"--caption {caption!r} is empty or has no letters/digits")
+        rows = grid_rows(PreparedDataset(args.data), ids, captions)
+        generator = Generator(args.checkpoint, warn_unknown=False)
+        image, _ = render_grid(generator, rows, seeds)
+        out = Path(args.out)
+        atomic.write_bytes(out, to_png(image))
+        atomic.write_text(out.with_suffix(".csv"), tiles_csv(rows, seeds))
+        atomic.write_text(out.with_suffix(".md"), tiles_markdown(rows, seeds, str(generator.path)))
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({len(rows)} rows x {len(seeds)} seeds, snapshot {generator.path}, epoch {generator.epoch}) "
+          f"and {out.with_suffix('.csv').name}, {out.with_suffix('.md').name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Generation API and CLI on a tiny trained run."""
+
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT
+from gan_core import UserError
+from gan_core.sampling import EmptyCaptionError, Generator, lerp, seed_noise, slerp
+from gan_core.training import train
+from tiny import tiny_config, tiny_dataset
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gen")
+    data = tiny_dataset(root)
+    train(data, root / "run", tiny_config(epochs=1), log=lambda *_: None, progress=False)
+    return root / "run", data
+
+
+@pytest.fixture(scope="module")
+def gen(run):
+    return Generator(run[0])
+
+
+def test_same_caption_and_seed_give_the_same_image_whatever_the_batch(gen):
+    captions = ["a red flower", "a yellow flower with wide petals", "blue petals"] * 15  # 45 > one batch
+    seeds = list(range(45))
+    together = gen.generate(captions, seeds)
+    assert together.shape == (45, 64, 64, 3) and together.dtype == np.uint8
+    alone = np.stack([gen.generate([c], [s])[0] for c, s in zip(captions[:5], seeds[:5])])
+    assert np.array_equal(together[:5], alone)
+    order = np.random.default_rng(0).permutation(45)
+    shuffled = gen.generate([captions[i] for i in order], [seeds[i] for i in order])
+    assert np.array_equal(shuffled, together[order])
+    grid = gen.grid(["a red flower", "blue petals"], [3, 4])
+    assert grid.shape == (2, 2, 64, 64, 3)
+    assert np.array_equal(grid[1, 0], gen.generate(["blue petals"], [3])[0])
+
+
+def test_seeds_and_captions_change_the_image(gen):
+    a, b = gen.generate(["a red flower", "a red flower"], [0, 1])
+    assert not np.array_equal(a, b)
+    c, d = gen.generate(["a red flower", "a blue flower"], [5, 5])
+    assert not np.array_equal(c, d)
+
+
+def test_interpolation_endpoints(gen):
+    strip = gen.interpolate_noise("a red flower", 0, 1, steps=5, mode="slerp")
+    ends = gen.generate(["a red flower"] * 2, [0, 1])
+    assert strip.shape == (5, 64, 64, 3)
+    assert np.abs(strip[0].astype(int) - ends[0]).max() <= 1 and np.abs(strip[-1].astype(int) - ends[1]).max() <= 1
+    caps = gen.interpolate_captions("a red flower", "a blue flower", seed=2, steps=4)
+    assert caps.shape == (4, 64, 64, 3) and not np.array_equal(caps[0], caps[-1])
+    a, b = seed_noise([0, 1], 8)
+    path = slerp(a, b, 7)
+    assert np.allclose(path[0], a, atol=1e-6) and np.allclose(path[-1], b, atol=1e-6)
+    norms = np.linalg.norm(path, axis=1)
+    assert norms.min() > 0.9 * min(np.linalg.norm(a), np.linalg.norm(b))  # no shrinking through the middle
+    assert np.allclose(lerp(a, b, 3)[1], (a + b) / 2)
+
+
+def test_empty_and_unknown_captions(gen):
+    with pytest.raises(EmptyCaptionError):
+        gen.generate(["  ...  "], [0])
+    with pytest.warns(UserWarning, match="no known word"):
+        images = gen.generate(["zzqx wvvk"], [0])
+    assert images.shape == (1, 64, 64, 3)
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "generate.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_caption_file_names_and_sizes(run, tmp_path):
+    caps = tmp_path / "caps.txt"
+    caps.write_text("a red flower\na yellow flower\n")
+    proc = cli("--checkpoint", run[0], "--captions-file", caps, "--seeds", "0,7", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["0000_s0.png", "0000_s7.png", "0001_s0.png", "0001_s7.png"]
+    img = Image.open(tmp_path / "out" / "0001_s7.png")
+    assert img.size == (64, 64) and img.mode == "RGB"
+
+
+def test_cli_competition_mode_writes_one_jpeg_per_test_id(run, tmp_path):
+    run_dir, data = run
+    proc = cli("--checkpoint", run_dir / "snapshots" / "epoch_0001", "--test-captions", data / "test_captions.csv",
+               "--out", tmp_path / "inf", "--zip", tmp_path / "sub.zip")
+    assert proc.returncode == 0, proc.stderr
+    ids = sorted(int(line.split(",")[0]) for line in (data / "test_captions.csv").read_text().splitlines()[1:])
+    files = sorted(p.name for p in (tmp_path / "inf").iterdir())
+    assert files == sorted(f"inference_{i}.jpg" for i in ids)
+    img = Image.open(tmp_path / "inf" / files[0])
+    assert img.format == "JPEG" and img.size == (64, 64) and img.mode == "RGB"
+    assert len(zipfile.ZipFile(tmp_path / "sub.zip").namelist()) == len(ids)
+
+
+def test_cli_errors_are_one_line(run, tmp_path):
+    run_dir, _ = run
+    good = tmp_path / "good.txt"
+    good.write_text("a red flower\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    blank_line = tmp_path / "blank.txt"
+    blank_line.write_text("a red flower\n   \nblue\n")
+    no_snap = tmp_path / "nosnap"
+    no_snap.mkdir()
+    corrupt = tmp_path / "corrupt"
+    import shutil
+
+    shutil.copytree(run_dir / "snapshots" / "epoch_0001", corrupt)
+    (corrupt / "weights.npz").write_bytes(b"not a zip")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    cases = [
+        (("--checkpoint", tmp_path / "missing", "--captions-file", good), "checkpoint not found"),
+        (("--checkpoint", no_snap, "--captions-file", good), "no snapshot"),
+        (("--checkpoint", corrupt, "--captions-file", good), "corrupt"),
+        (("--checkpoint", run_dir, "--captions-file", empty), "is empty"),
+        (("--checkpoint", run_dir, "--captions-file", blank_line), "line 2"),
+        (("--checkpoint", run_dir, "--captions-file", good, "--seeds", "a,b"), "--seeds"),
+    ]
+    for args, expected in cases:
+        proc = cli(*args, "--out", tmp_path / "o")
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert expected in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)
+    proc = cli("--checkpoint", run_dir, "--captions-file", good, "--out", a_file / "sub")
+    assert proc.returncode == 1 and "cannot write to output folder" in proc.stderr
+    unknown = tmp_path / "unknown.txt"
+    unknown.write_text("zzqx wvvk\n")
+    proc = cli("--checkpoint", run_dir, "--captions-file", unknown, "--out", tmp_path / "u")
+    assert proc.returncode == 0 and "warning: caption 0 has no known word" in proc.stderr
+    assert (tmp_path / "u" / "0000_s0.png").is_file()
+
+
+def test_generator_rejects_non_snapshots(tmp_path):
+    with pytest.raises(UserError, match="checkpoint not found"):
+        Generator(tmp_path / "nothing")
