@@ -130,6 +130,15 @@ class _Stop:
             signal.signal(sig, handler)
 
 
+def _tee(log, path: Path):
+    """Print through `log` and append the same line, timestamped, to the run's train.log."""
+    def both(message: str) -> None:
+        log(message)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message.strip()}\n")
+    return both
+
+
 def _make_strategy(name: str):
     import tensorflow as tf
 
@@ -156,6 +165,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config = _check_config(run_dir, config)
+    log = _tee(log, run_dir / "train.log")
     dataset = PreparedDataset(data_dir)
     dataset.vocab.save(run_dir / "vocab.json")
     precision = prec.resolve(config.precision)
@@ -242,6 +252,11 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
                         manager.save(checkpoint_number=step)
                     if epoch_end:
                         done = step // steps_per_epoch
+                        rate = (time.perf_counter() - t0) / max(1, step - start_step)
+                        log(f"epoch {done}/{config.epochs} (step {step}): D {last['d_loss']:.3f} G {last['g_loss']:.3f} "
+                            f"real {last['d_real']:.2f} fake {last['d_fake']:.2f} wrong {last['d_wrong']:.2f} "
+                            f"ms {last['ms']:.2f}; {rate * steps_per_epoch / 60:.1f} min/epoch, "
+                            f"ETA {rate * (total_steps - step) / 60:.0f} min")
                         if done == 1 or done % config.snapshot_every == 0 or step >= total_steps:
                             snapshot(done)
                     if step >= total_steps or stop.requested:
