@@ -42,7 +42,7 @@ def load_test_data(pkl_path: str | Path) -> list[TestCaption]:
     if not path.is_file():
         raise UserError(f"competition test file not found: {path}")
     try:
-        import pandas  # noqa: F401  (the pickle refers to pandas classes)
+        import pandas  # noqa: F401  # the pickle refers to pandas classes: fail here with a clear import error
 
         with open(path, "rb") as handle:
             frame = pickle.load(handle)

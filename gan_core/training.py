@@ -159,7 +159,6 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
     from .contrastive import pretrain
     from .models import build_networks
     from .sampling import Generator
-    from .snapshot import load_weights_into  # noqa: F401
     from .trainer import GANTrainer
 
     run_dir = Path(run_dir)

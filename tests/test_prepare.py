@@ -19,7 +19,7 @@ from conftest import ROOT
 def test_layouts_prepare_to_the_same_dataset(tmp_path, layout):
     src = make_source(tmp_path / "src", per_class=5, image_dir=layout)
     summary = prepare(src, tmp_path / "out", PrepareConfig(sizes=(32, 40)), progress=False)
-    assert summary.images == 20 and summary.captions == 200
+    assert summary.images == 20 and summary.captions == 200 and summary.vocabulary > 10
     ds = PreparedDataset(tmp_path / "out", verify_checksums=True)
     assert ds.images(32).shape == (20, 32, 32, 3) and ds.images(40).dtype == np.uint8
     assert len(ds.captions) == 200 and ds.tokens.shape == (200, 20)
@@ -31,7 +31,7 @@ def test_default_split_is_stratified_and_deterministic(tmp_path):
     src = make_source(tmp_path / "src", per_class=20)
     a = prepare(src, tmp_path / "a", PrepareConfig(sizes=(16,)), progress=False)
     b = prepare(src, tmp_path / "b", PrepareConfig(sizes=(16,)), progress=False)
-    assert a.test == 8 and a.train == 72  # 2 of 20 per class, 4 classes
+    assert a.test == b.test == 8 and a.train == 72  # 2 of 20 per class, 4 classes
     ta = pd.read_csv(tmp_path / "a" / "images.csv")
     tb = pd.read_csv(tmp_path / "b" / "images.csv")
     assert ta.equals(tb)

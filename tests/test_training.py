@@ -1,7 +1,6 @@
 """Real TensorFlow training steps on a tiny synthetic data set."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -107,7 +106,7 @@ def test_kill_9_then_resume(data, tmp_path):
            "--no-progress", "--epochs", "6"] + [a for k, v in TINY.items() if k != "epochs" for a in ("--set", f"{k}={v}")]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 240
-    while time.time() < deadline and not list((run / "state").glob("ckpt-*.index")) if (run / "state").exists() else time.time() < deadline:
+    while time.time() < deadline and not list((run / "state").glob("ckpt-*.index")):
         time.sleep(0.2)
     time.sleep(0.7)  # land somewhere in the middle of later steps or saves
     proc.send_signal(signal.SIGKILL)

@@ -17,11 +17,15 @@ from ..config import ModelConfig
 
 @keras.saving.register_keras_serializable("gan_core")
 class Affine(layers.Layer):
-    """Text-conditioned channel-wise affine: gamma(c) starts at 1 and beta(c) at 0."""
+    """Text-conditioned channel-wise affine: gamma(c) starts at 1 and beta(c) at 0.
 
-    def __init__(self, channels: int, hidden: int = 256, **kwargs):
+    Each of gamma and beta is a 2-layer MLP whose hidden width is the channel count, as in DF-GAN.
+    """
+
+    def __init__(self, channels: int, hidden: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.channels = channels
+        hidden = hidden or channels
         self.hidden = hidden
         self.gamma_mlp = [layers.Dense(hidden, activation="relu", dtype=self.dtype_policy),
                           layers.Dense(channels, kernel_initializer="zeros", bias_initializer="ones", dtype=self.dtype_policy)]
