@@ -143,3 +143,19 @@ def test_cli_errors_are_one_line(run, tmp_path):
 def test_generator_rejects_non_snapshots(tmp_path):
     with pytest.raises(UserError, match="checkpoint not found"):
         Generator(tmp_path / "nothing")
+
+
+def test_export_keeps_generation_close_and_drops_state(run, tmp_path):
+    from gan_core.export import export_run, pick_spread
+
+    run_dir, _ = run
+    chosen = export_run(run_dir, tmp_path / "ship", count=5)
+    assert chosen == ["epoch_0001"]
+    assert not (tmp_path / "ship" / "state").exists() and (tmp_path / "ship" / "config.json").is_file()
+    shipped, original = Generator(tmp_path / "ship"), Generator(run_dir)
+    a = shipped.generate(["a red flower", "blue petals"], [0, 1]).astype(int)
+    b = original.generate(["a red flower", "blue petals"], [0, 1]).astype(int)
+    assert np.abs(a - b).max() <= 8 and np.abs(a - b).mean() < 1.0
+    assert pick_spread([f"e{i}" for i in range(21)], 5) == ["e0", "e5", "e10", "e15", "e20"]
+    with pytest.raises(UserError, match="not in"):
+        export_run(run_dir, tmp_path / "x", ["epoch_0099"])

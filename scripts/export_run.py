@@ -1,0 +1,35 @@
+"""Copy a run's config, logs and chosen snapshots (no optimizer state) to a shippable folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gan_core import UserError  # noqa: E402
+from gan_core.export import export_run  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--run-dir", required=True)
+    parser.add_argument("--out", required=True, help="e.g. checkpoints/default (replaced as a whole)")
+    parser.add_argument("--snapshots", help="comma list of snapshot names, e.g. epoch_0001,epoch_0010")
+    parser.add_argument("--count", type=int, default=6, help="without --snapshots: this many, spread evenly")
+    parser.add_argument("--float32", action="store_true", help="keep generator weights in float32")
+    args = parser.parse_args(argv)
+    try:
+        chosen = export_run(args.run_dir, args.out, args.snapshots.split(",") if args.snapshots else None,
+                            args.count, float16=not args.float32)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
+    print(f"exported {len(chosen)} snapshots ({', '.join(chosen)}) to {args.out}: {size / 1e6:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
