@@ -148,6 +148,12 @@ def cache_key(captions: Sequence[str], seed: int, n_neighbors: int, min_dist: fl
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def projection_path(snapshot_dir: str | Path, captions: Sequence[str], seed: int = 0, n_neighbors: int = 15,
+                    min_dist: float = 0.1) -> Path:
+    """Where cached_projection keeps (or will keep) this projection."""
+    return Path(snapshot_dir) / f"umap_{cache_key(captions, seed, n_neighbors, min_dist)}.npz"
+
+
 def cached_projection(snapshot_dir: str | Path, captions: Sequence[str], encode: Callable[[list[str]], np.ndarray],
                       seed: int = 0, n_neighbors: int = 15, min_dist: float = 0.1,
                       progress: Callable[[float, str], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +161,7 @@ def cached_projection(snapshot_dir: str | Path, captions: Sequence[str], encode:
     kept in <snapshot>/umap_<key>.npz (a read-only snapshot folder only loses the cache)."""
     from . import atomic
 
-    path = Path(snapshot_dir) / f"umap_{cache_key(captions, seed, n_neighbors, min_dist)}.npz"
+    path = projection_path(snapshot_dir, captions, seed, n_neighbors, min_dist)
     try:
         with np.load(path) as data:
             if len(data["layout"]) == len(captions):

@@ -1,0 +1,22 @@
+"""Entry point: `streamlit run dashboard/app.py [-- --checkpoints DIR --data DIR]`. Declares the pages only."""
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # `streamlit run` puts dashboard/ on the path, gan_core lives one up
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="Flowers GAN workbench", page_icon=":material/local_florist:", layout="wide")
+PAGES = Path(__file__).parent / "views"  # not pages/: that name also switches on streamlit's automatic page list
+navigation = st.navigation([
+    st.Page(PAGES / "checkpoints.py", title="Checkpoints", icon=":material/folder_open:", default=True),
+    st.Page(PAGES / "generate.py", title="Generate & interpolate", icon=":material/palette:"),
+    st.Page(PAGES / "report_grid.py", title="Report grid", icon=":material/grid_view:"),
+    st.Page(PAGES / "embeddings.py", title="Caption embeddings", icon=":material/scatter_plot:"),
+    st.Page(PAGES / "scores.py", title="Scores", icon=":material/monitoring:"),
+    st.Page(PAGES / "mode_collapse.py", title="Mode collapse", icon=":material/science:"),
+])
+navigation.run()

@@ -1,0 +1,147 @@
+"""Widgets shared by the pages. `*_ui()` helpers draw widgets and return plain values."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import traceback
+from pathlib import Path
+
+import streamlit as st
+
+from gan_core import UserError
+from gan_core.runs import list_runs, summarize_run, usable_snapshots
+
+from .settings import DEFAULT_RUN, Roots, roots
+
+MAX_SEEDS = 64
+_RANGE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
+
+
+def page_roots() -> Roots:
+    return roots()
+
+
+@contextlib.contextmanager
+def shown_errors(what: str = "this section"):
+    """Show an error of the block as a readable message and carry on with the rest of the page."""
+    try:
+        yield
+    except UserError as exc:
+        st.error(str(exc))
+    except Exception as exc:  # noqa: BLE001 - any failure becomes a message, never a traceback
+        st.error(f"{what} failed: {type(exc).__name__}: {exc}")
+        traceback.print_exc()  # the console keeps the details
+
+
+def remembered(key: str, options: list, default=None):
+    """The index for a selectbox whose choice survives page switches (widget state does not)."""
+    value = st.session_state.get(f"keep_{key}", default)
+    if value not in options:
+        value = default
+    return options.index(value) if value in options else 0
+
+
+def remember(key: str, value) -> None:
+    st.session_state[f"keep_{key}"] = value
+
+
+def run_ui(root: Path, key: str = "run", container=None, label: str = "Run") -> Path | None:
+    """Pick a run under the checkpoints root; says why when there is none. -> the run folder."""
+    box = container or st.sidebar
+    try:
+        runs = list_runs(root)
+    except UserError as exc:
+        box.error(str(exc))
+        return None
+    if not runs:
+        box.info(f"No runs under {root} yet. Train one with `python scripts/train.py --run-dir {root}/NAME`, "
+                 f"or point the app elsewhere (GAN_CHECKPOINTS or `-- --checkpoints DIR`).")
+        return None
+    names = [r.name for r in runs]
+    default = DEFAULT_RUN
+    if DEFAULT_RUN not in names:
+        default = next((r.name for r in runs if usable_snapshots(r)), names[0])
+        if key == "run":
+            box.caption(f"The shipped checkpoint `{root / DEFAULT_RUN}` is not there (yet); showing the other runs.")
+    choice = box.selectbox(label, names, index=remembered(key, names, default), key=f"w_{key}")
+    remember(key, choice)
+    return root / choice
+
+
+def current_run(root: Path, key: str = "run") -> Path | None:
+    """The run last chosen with run_ui(key) on this rerun, or None."""
+    name = st.session_state.get(f"keep_{key}")
+    return root / name if name and (root / name).is_dir() else None
+
+
+def snapshot_ui(root: Path, key: str = "snap", container=None, label: str = "Snapshot",
+                run_key: str = "run", back: int = 0) -> str | None:
+    """Pick a run and one of its snapshots (by default the latest usable one, or `back` usable
+    snapshots before it). -> the snapshot path, or None after showing why there is no usable one."""
+    box = container or st.sidebar
+    run = run_ui(root, run_key, box, "Run")
+    if run is None:
+        return None
+    summary = summarize_run(run)
+    if not summary.snapshots:
+        box.info(f"Run `{run.name}` has no snapshot yet (they appear after its first epoch).")
+        return None
+    epochs = [s.epoch for s in summary.snapshots]
+    usable = [s.epoch for s in summary.snapshots if s.problem is None]
+    default = usable[max(len(usable) - 1 - back, 0)] if usable else epochs[-1]
+    remembered_epoch = st.session_state.get(f"keep_{key}")
+    index = epochs.index(remembered_epoch) if remembered_epoch in epochs else epochs.index(default)
+    epoch = box.selectbox(label, epochs, index=index, key=f"w_{key}_{run.name}",
+                          format_func=lambda e: f"epoch {e}")
+    remember(key, epoch)
+    info = summary.snapshots[epochs.index(epoch)]
+    if info.problem:
+        box.error(f"This snapshot cannot be used: {info.problem}")
+        return None
+    return str(info.path)
+
+
+def parse_seeds(text: str, limit: int = MAX_SEEDS) -> list[int]:
+    """'0, 3, 10-13' -> [0, 3, 10, 11, 12, 13]; a UserError for anything else."""
+    seeds: list[int] = []
+    for part in [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]:
+        match = _RANGE.match(part)
+        if match:
+            low, high = int(match.group(1)), int(match.group(2))
+            if high < low or high - low >= limit:
+                raise UserError(f"seed range {part!r} must go up and hold at most {limit} seeds")
+            seeds.extend(range(low, high + 1))
+        elif part.isdigit():
+            seeds.append(int(part))
+        else:
+            raise UserError(f"{part!r} is not a seed: use whole numbers >= 0, e.g. `0, 1, 2` or `0-7`")
+    if not seeds:
+        raise UserError("give at least one seed, e.g. `0, 1, 2` or `0-7`")
+    if len(seeds) > limit:
+        raise UserError(f"{len(seeds)} seeds given; at most {limit} at a time")
+    if max(seeds) >= 2**63:
+        raise UserError("seeds must be below 2**63")
+    return seeds
+
+
+def check_captions(vocab, captions: list[str]) -> list[str]:
+    """Raise a UserError for an empty caption; return warnings for captions the model cannot read."""
+    notes = []
+    for caption in captions:
+        if len(caption) > 2000:
+            raise UserError(f"a caption of {len(caption)} characters is too long (keep it under 2000)")
+        encoded = vocab.encode(caption)
+        if encoded.length == 0:
+            raise UserError(f"the caption {caption!r} is empty: it needs at least one word (letters or digits)")
+        shown = caption if len(caption) < 80 else caption[:77] + "…"
+        if encoded.unknown == encoded.length:
+            notes.append(f"No word of “{shown}” is in the model's vocabulary, so the image ignores the text.")
+        elif encoded.truncated:
+            notes.append(f"“{shown}” is longer than {vocab.max_len} words; only the first {vocab.max_len} are used.")
+    return notes
+
+
+def show_notes(notes: list[str]) -> None:
+    for note in notes:
+        st.warning(note)

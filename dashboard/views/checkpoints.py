@@ -1,0 +1,112 @@
+"""Checkpoints: every run with its config summary, loss curves, sample grids and a snapshot compare."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from dashboard import loaders
+from dashboard.components import page_roots, parse_seeds, shown_errors, snapshot_ui
+from gan_core.grid import compose_grid, to_png
+from gan_core.runs import METRIC_COLUMNS, list_runs, read_metrics, sample_captions, summarize_run
+
+roots = page_roots()
+st.title("Checkpoints")
+st.caption(f"Runs under `{roots.checkpoints}`")
+
+
+def loss_curves_ui(summaries) -> None:
+    names = [s.name for s in summaries]
+    left, mid, right = st.columns([2, 3, 1])
+    logged = [s.name for s in summaries if s.steps_done] or names
+    chosen = left.multiselect("Runs", names, default=logged[:3], key="curve_runs")
+    metrics = mid.multiselect("Metrics", list(METRIC_COLUMNS), default=["d_loss", "g_loss"], key="curve_metrics")
+    x_axis = right.radio("x-axis", ["step", "epoch"], horizontal=True, key="curve_x")
+    frames = []
+    for name in chosen:
+        table = read_metrics(roots.checkpoints / name)
+        present = [m for m in metrics if m in table.columns]
+        if len(table) and present:
+            long = table.melt(id_vars=[x_axis], value_vars=present, var_name="metric", value_name="value")
+            frames.append(long.assign(run=name))
+    if not frames:
+        st.info("No logged metrics for these runs yet (metrics.csv appears after the first log_every steps).")
+        return
+    data = pd.concat(frames, ignore_index=True)
+    figure = px.line(data, x=x_axis, y="value", color="run", facet_col="metric", facet_col_wrap=2,
+                     height=300 * ((len(metrics) + 1) // 2), template="plotly_white")
+    figure.update_yaxes(matches=None, showticklabels=True, title=None)
+    figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    st.plotly_chart(figure)
+
+
+def sample_grids_ui(summaries) -> None:
+    with_samples = [s for s in summaries if any(i.samples and i.problem is None for i in s.snapshots)]
+    if not with_samples:
+        st.info("No snapshot has a sample grid yet.")
+        return
+    epochs = sorted({i.epoch for s in with_samples for i in s.snapshots if i.samples and i.problem is None})
+    epoch = epochs[0] if len(epochs) == 1 else st.select_slider(
+        "Snapshot epoch (all runs)", epochs, value=epochs[-1], key="grid_epoch")
+    columns = st.columns(2)  # half width even for one run: the 64 px tiles stay sharp
+    for k, summary in enumerate(with_samples):
+        shown = [i for i in summary.snapshots if i.samples and i.problem is None and i.epoch <= epoch]
+        column = columns[k % len(columns)]
+        if not shown:
+            column.caption(f"**{summary.name}**: no snapshot at or before epoch {epoch}")
+            continue
+        info = shown[-1]
+        column.image(str(info.samples), caption=f"{summary.name} — epoch {info.epoch}", width="stretch")
+
+
+def compare_ui() -> None:
+    left, right = st.columns(2)
+    with left:
+        snap_a = snapshot_ui(roots.checkpoints, key="cmp_a", container=left, label="Snapshot A", run_key="cmp_run_a")
+    with right:
+        snap_b = snapshot_ui(roots.checkpoints, key="cmp_b", container=right, label="Snapshot B", run_key="cmp_run_b",
+                             back=1)
+    if not (snap_a and snap_b):
+        return
+    from pathlib import Path
+
+    defaults = sample_captions(Path(snap_a).parents[1])[:4] or ["this flower has white petals and a yellow center"]
+    captions_text = st.text_area("Captions (one per line)", "\n".join(defaults), key="cmp_captions", height=110)
+    seeds_text = st.text_input("Seeds", "0-3", key="cmp_seeds")
+    captions = [c.strip() for c in captions_text.splitlines() if c.strip()]
+    if not captions:
+        st.info("Type at least one caption.")
+        return
+    seeds = parse_seeds(seeds_text, limit=16)
+    for column, snapshot in ((left, snap_a), (right, snap_b)):
+        with column, shown_errors(f"Generating from {snapshot}"):
+            grid = loaders.generate_grid(snapshot, tuple(captions[:8]), tuple(seeds))
+            png = to_png(compose_grid(grid, captions[:8], [f"seed {s}" for s in seeds], label_width=180))
+            st.image(png, caption=f"{Path(snapshot).parents[1].name} / {Path(snapshot).name}", width="stretch")
+
+
+summaries = []
+with shown_errors("Listing runs"):
+    runs = list_runs(roots.checkpoints)
+    if not runs:
+        st.info(f"No runs under `{roots.checkpoints}` yet. The shipped checkpoint goes to `checkpoints/default`; "
+                f"train one with `python scripts/train.py --run-dir {roots.checkpoints}/NAME`, or point the app "
+                f"elsewhere with GAN_CHECKPOINTS or `-- --checkpoints DIR`.")
+    summaries = [summarize_run(r) for r in runs]
+    if runs and "default" not in [r.name for r in runs]:
+        st.info(f"The shipped checkpoint `{roots.checkpoints / 'default'}` is not there (yet).")
+
+if summaries:
+    st.dataframe(pd.DataFrame([s.row() for s in summaries]), hide_index=True)
+    for summary in summaries:
+        for problem in summary.problems:
+            st.warning(f"Run `{summary.name}`: {problem}")
+    st.subheader("Loss curves")
+    with shown_errors("Loss curves"):
+        loss_curves_ui(summaries)
+    st.subheader("Sample grids")
+    with shown_errors("Sample grids"):
+        sample_grids_ui(summaries)
+    st.subheader("Compare two snapshots")
+    st.caption("Same captions and seeds through two snapshots (of one run or of two runs).")
+    with shown_errors("Compare"):
+        compare_ui()

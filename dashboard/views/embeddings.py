@@ -1,0 +1,127 @@
+"""Caption embeddings: a UMAP map of the text encoder's sentence embeddings, cosine similarity and
+nearest neighbours of two captions, and two snapshots' encoders side by side."""
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import loaders
+from dashboard.components import check_captions, page_roots, show_notes, shown_errors, snapshot_ui
+from gan_core.embeddings import colour_word, cosine_similarity, nearest_neighbours, place_new
+
+COLOURS = {"red": "#d62728", "pink": "#e377c2", "orange": "#ff7f0e", "yellow": "#e6c619", "white": "#b0b0b0",
+           "purple": "#7b3fa0", "blue": "#1f57b4", "green": "#2ca02c", "brown": "#8c564b", "black": "#222222",
+           "(no colour word)": "#dddddd"}
+COLOUR_BY = {"Colour word in the caption": "colour", "Flower class (visualisation only)": "class",
+             "Source (test / train / yours)": "source"}
+MAX_MATCHES = 300
+
+roots = page_roots()
+st.title("Caption embeddings")
+snapshot = snapshot_ui(roots.checkpoints)
+
+
+def controls_ui() -> tuple[int, str, list[str], bool]:
+    a, b, c = st.columns([1.2, 2.2, 1.3])
+    sample = a.select_slider("Training captions", [500, 1000, 2000, 4000, 7000, 15000], value=7000,
+                             key="emb_sample", help="A seeded sample of the training captions, plus all test captions")
+    colour_by = COLOUR_BY[b.radio("Colour by", list(COLOUR_BY), horizontal=True, key="emb_colour")]
+    compare = c.toggle("Compare two snapshots", key="emb_compare")
+    own = st.text_area("Your captions (one per line, placed on the map by their nearest captions)", "",
+                       key="emb_own", height=80)
+    return sample, colour_by, [line.strip() for line in own.splitlines() if line.strip()], compare
+
+
+def projection(snap: str, sample: int):
+    """Cached in memory and on disk; the first computation shows its progress."""
+    bar = st.progress(0.0, "Embedding captions…")
+    table, embeddings, layout = loaders.caption_projection(snap, str(roots.data), sample,
+                                                           lambda f, m: bar.progress(min(f, 1.0), m))
+    bar.empty()
+    return table, embeddings, layout
+
+
+def with_own(snap: str, table, embeddings, layout, own: list[str]):
+    if not own:
+        return table, embeddings, layout
+    show_notes(check_captions(loaders.load_generator(snap).vocab, own))
+    extra = loaders.encode(snap, own)
+    mine = pd.DataFrame({"source": "yours", "id": -1, "caption": own, "colour": [colour_word(c) for c in own],
+                         "class": -1})
+    return (pd.concat([table, mine], ignore_index=True), np.concatenate([embeddings, extra]),
+            np.concatenate([layout, place_new(embeddings, layout, extra)]))
+
+
+def scatter(table, layout, colour_by: str, title: str | None):
+    data = table.assign(x=layout[:, 0], y=layout[:, 1])
+    data["class"] = data["class"].astype(str).replace("-1", "unknown")
+    data["text"] = data["caption"].str.wrap(60).str.replace("\n", "<br>")
+    base, yours = data[data["source"] != "yours"], data[data["source"] == "yours"]
+    figure = px.scatter(base, x="x", y="y", color=colour_by, hover_name="text",
+                        hover_data={"id": True, "source": True, "x": False, "y": False, colour_by: True},
+                        color_discrete_map=COLOURS if colour_by == "colour" else None, title=title,
+                        height=560, template="plotly_white", render_mode="webgl")
+    figure.update_traces(marker={"size": 5, "opacity": 0.7})
+    if len(yours):
+        figure.add_trace(go.Scatter(x=yours["x"], y=yours["y"], mode="markers", name="your captions",
+                                    hovertext=yours["text"], hoverinfo="text",
+                                    marker={"symbol": "star", "size": 16, "color": "black",
+                                            "line": {"width": 1, "color": "white"}}))
+    figure.update_xaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)
+    figure.update_yaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)
+    if colour_by == "class":
+        figure.add_annotation(text="class ids: visualisation only, never used by the GAN", showarrow=False,
+                              xref="paper", yref="paper", x=0, y=1.02, font={"size": 11, "color": "#666"})
+    return figure
+
+
+def pick_caption_ui(table, label: str, key: str, default: int) -> int:
+    query = st.text_input(f"Find {label}", "", key=f"{key}_find").strip().lower()
+    candidates = table.index[table["caption"].str.lower().str.contains(query, regex=False)] if query else table.index
+    if len(candidates) == 0:
+        st.info(f"No caption contains “{query}”.")
+        return default
+    candidates = list(candidates[:MAX_MATCHES])
+    return st.selectbox(label, candidates, key=key, index=candidates.index(default) if default in candidates else 0,
+                        format_func=lambda i: f"[{table.at[i, 'source']} {table.at[i, 'id']}] {table.at[i, 'caption']}")
+
+
+def similarity_ui(table, embeddings) -> None:
+    st.subheader("Two captions")
+    left, right = st.columns(2)
+    with left:
+        first = pick_caption_ui(table, "caption A", "emb_a", 0)
+    with right:
+        second = pick_caption_ui(table, "caption B", "emb_b", min(1, len(table) - 1))
+    st.metric("Cosine similarity (A, B)", f"{cosine_similarity(embeddings[first], embeddings[second]):.3f}")
+    for column, index, name in zip(st.columns(2), (first, second), "AB"):
+        idx, sims = nearest_neighbours(embeddings, embeddings[index], k=10, exclude=index)
+        column.caption(f"Nearest neighbours of {name}")
+        column.dataframe(pd.DataFrame({"cosine": np.round(sims, 3), "source": table.loc[idx, "source"].to_numpy(),
+                                       "caption": table.loc[idx, "caption"].to_numpy()}), hide_index=True)
+
+
+if snapshot is None:
+    st.info("Choose a usable snapshot in the sidebar.")
+    st.stop()
+
+with shown_errors("Caption embeddings"):
+    loaders.load_dataset(str(roots.data))
+    sample, colour_by, own, compare = controls_ui()
+    second = None
+    if compare:
+        second = snapshot_ui(roots.checkpoints, key="emb_snap_b", container=st, label="Second snapshot",
+                             run_key="emb_run_b", back=1)
+    table, embeddings, layout = with_own(snapshot, *projection(snapshot, sample), own)
+    st.caption(f"{len(table)} captions ({(table['source'] == 'test').sum()} test, "
+               f"{(table['source'] == 'train').sum()} training, {len(own)} yours); UMAP, cosine metric.")
+    if second:
+        table_b, embeddings_b, layout_b = with_own(second, *projection(second, sample), own)
+        left, right = st.columns(2)
+        left.plotly_chart(scatter(table, layout, colour_by, f"A: {snapshot}"), key="emb_plot_a")
+        right.plotly_chart(scatter(table_b, layout_b, colour_by, f"B: {second}"), key="emb_plot_b")
+    else:
+        st.plotly_chart(scatter(table, layout, colour_by, None), key="emb_plot")
+    similarity_ui(table, embeddings)

@@ -1,0 +1,128 @@
+"""Scores: evaluate a snapshot (cached next to it) or a folder of inference images; every scored
+snapshot of a run in a table and each metric over training."""
+
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from dashboard import loaders
+from dashboard.components import current_run, page_roots, shown_errors, snapshot_ui
+from gan_core import UserError
+from gan_core.runs import inside_root, summarize_run
+
+KEY_METRICS = ("score", "inception_score", "fid_flowers", "class_top1", "caption_cosine", "r_precision")
+HIDDEN = ("notes", "snapshot", "evaluator_identity", "alignment_identity", "cached")
+
+roots = page_roots()
+st.title("Scores")
+st.caption("Competition score (lower is better), IS, FID and class agreement from the flowers evaluator; "
+           "caption metrics from the alignment model. Results are cached next to each snapshot.")
+
+
+def evaluation_module():
+    try:
+        from gan_core import evaluation
+    except ImportError as exc:
+        raise UserError(f"scoring is not available in this checkout (gan_core.evaluation: {exc})") from None
+    return evaluation
+
+
+def models():
+    """(flowers evaluator, alignment model or None); a UserError when the evaluator is missing."""
+    evaluator = loaders.load_evaluator(str(roots.flowers_evaluator))
+    try:
+        alignment = loaders.load_alignment(str(roots.alignment))
+    except UserError as exc:
+        st.info(f"Caption metrics will be skipped: {exc}")
+        alignment = None
+    return evaluator, alignment
+
+
+def show_result(result: dict) -> None:
+    present = [k for k in KEY_METRICS if isinstance(result.get(k), (int, float))]
+    for column, key in zip(st.columns(max(len(present), 1)), present):
+        column.metric(key.replace("_", " "), f"{result[key]:.4g}")
+    for note in result.get("notes", []):
+        st.caption(f"Note: {note}")
+    with st.expander("All numbers"):
+        st.json({k: v for k, v in result.items() if k not in ("notes",)})
+
+
+def score_snapshot_ui(snapshot: str) -> None:
+    evaluation = evaluation_module()
+    if not st.button("Score this snapshot", key="score_snapshot", type="primary"):
+        return
+    loaders.load_dataset(str(roots.data))
+    evaluator, alignment = models()
+    bar = st.progress(0.0, "Starting…")
+    result = evaluation.evaluate_checkpoint(snapshot, str(roots.data), "flowers",
+                                            progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), m),
+                                            evaluator=evaluator, alignment=alignment)
+    bar.empty()
+    st.success("Loaded from the cache next to the snapshot." if result.get("cached") else "Scored and cached.")
+    show_result(result)
+
+
+def score_folder_ui() -> None:
+    evaluation = evaluation_module()
+    text = st.text_input("Folder of inference images (inside the checkpoints folder)", "", key="score_folder",
+                         placeholder="default/inference")
+    if not st.button("Score this folder", key="score_folder_go") or not text.strip():
+        return
+    folder = inside_root(text.strip(), roots.checkpoints)
+    from gan_core.imagefolder import load_image_folder
+
+    loaders.load_dataset(str(roots.data))
+    images, ids, _, problems = load_image_folder(folder)
+    for name, reason in problems[:10]:
+        st.warning(f"Skipped {name}: {reason}")
+    evaluator, alignment = models()
+    bar = st.progress(0.0, "Starting…")
+    result = evaluation.evaluate_images(images, ids, str(roots.data), evaluator=evaluator, alignment=alignment,
+                                        progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), m))
+    bar.empty()
+    show_result(result)
+
+
+def history_ui(run: Path) -> None:
+    evaluation = evaluation_module()
+    records = []
+    for info in summarize_run(run).snapshots:
+        for name, result in evaluation.load_cached_scores(info.path).items():
+            records.append({"epoch": info.epoch, "evaluator": name,
+                            **{k: v for k, v in result.items() if k not in HIDDEN and not isinstance(v, (list, dict))}})
+    if not records:
+        st.info(f"No snapshot of `{run.name}` has been scored yet: choose one in the sidebar and press "
+                f"“Score this snapshot”.")
+        return
+    table = pd.DataFrame(records).sort_values(["evaluator", "epoch"])
+    st.dataframe(table, hide_index=True)
+    numeric = [k for k in KEY_METRICS if k in table.columns]
+    if len(table) > 1 and numeric:
+        long = table.melt(id_vars=["epoch", "evaluator"], value_vars=numeric, var_name="metric").dropna()
+        figure = px.line(long, x="epoch", y="value", color="evaluator", facet_col="metric", facet_col_wrap=3,
+                         markers=True, height=260 * ((len(numeric) + 2) // 3), template="plotly_white")
+        figure.update_yaxes(matches=None, showticklabels=True, title=None)
+        figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+        st.plotly_chart(figure)
+
+
+snapshot = snapshot_ui(roots.checkpoints)
+snapshot_tab, folder_tab = st.tabs(["Snapshot", "Inference folder"])
+with snapshot_tab:
+    if snapshot is None:
+        st.info("Choose a usable snapshot in the sidebar.")
+    else:
+        st.caption(f"Snapshot `{snapshot}`: generates the test images with the competition's seeds, then scores them.")
+        with shown_errors("Scoring"):
+            score_snapshot_ui(snapshot)
+with folder_tab, shown_errors("Scoring the folder"):
+    score_folder_ui()
+
+st.subheader("Scored snapshots")
+run = current_run(roots.checkpoints)
+if run is not None:
+    with shown_errors("Score history"):
+        history_ui(run)

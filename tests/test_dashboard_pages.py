@@ -1,0 +1,207 @@
+"""Every dashboard page through streamlit's AppTest, on a tiny workspace built once per session:
+drive the widgets, assert on what the page shows, and never a traceback."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard_fixtures import ROOT, app_env, workspace  # noqa: F401  (pytest fixtures)
+from gan_core.dataset import PREPARE_HINT
+
+APP = str(ROOT / "dashboard" / "app.py")
+TIMEOUT = 240  # first runs import TensorFlow and build models on a busy 2-core CPU
+
+
+def open_page(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def images(at) -> list[str]:
+    return [url for element in at.image for url in element.value]
+
+
+def test_checkpoints_page_lists_runs_and_their_problems(app_env):
+    at = open_page()
+    assert at.title[0].value == "Checkpoints"
+    table = at.dataframe[0].value
+    assert list(table["run"]) == ["broken", "empty", "tiny"]
+    tiny = table[table["run"] == "tiny"].iloc[0]
+    assert tiny["arch"] == "dfgan" and tiny["ngf/ndf"] == "4/4" and tiny["snapshots"] == 2 and tiny["batch"] == "8"
+    warnings = texts(at.warning)
+    assert "Run `empty`: no snapshot yet" in warnings and "config.json is not valid JSON" in warnings
+    assert "checkpoints/default" in texts(at.info)  # the shipped checkpoint is missing: said so
+    # sample grid of the usable run at the chosen epoch, then the compare: tiny epoch 2 vs epoch 1
+    captions = [c for e in at.image for c in e.captions]
+    assert "tiny — epoch 2" in captions
+    assert "tiny / epoch_0002" in captions and "tiny / epoch_0001" in captions
+    at.select_slider(key="grid_epoch").set_value(1).run()
+    assert "tiny — epoch 1" in [c for e in at.image for c in e.captions]
+    at.radio(key="curve_x").set_value("epoch").run()
+    assert not at.exception and at.get("plotly_chart")
+
+
+def test_generate_page_images_seeds_and_interpolation(app_env):
+    at = open_page("generate")
+    first = at.image[0]
+    assert first.captions == [f"seed {s}" for s in range(8)] and len(set(first.value)) == 8
+    at.text_input(key="gen_seeds").set_value("3, 5").run()
+    shown = at.image[0]
+    assert shown.captions == ["seed 3", "seed 5"]
+    assert shown.value == [first.value[3], first.value[5]]  # same caption and seed: the same image
+    strips = at.image[1:]
+    assert [len(s.value) for s in strips] == [8, 8]
+    assert strips[0].value[0] == first.value[0]  # the seed path starts at seed A = 0
+    at.slider(key="int_steps").set_value(5).run()
+    assert len(at.image[1].value) == 5 and at.image[1].captions[-1] == "t=1.00"
+    assert {b.label for b in at.download_button} == {"Download PNG", "Download GIF"}
+    assert len(at.download_button) == 6  # samples, seed strip, caption strip
+    # a test caption, found by its words
+    at.radio(key="gen_source").set_value("Pick a test caption").run()
+    at.text_input(key="gen_search").set_value("blue").run()
+    options = at.selectbox(key="gen_test_id").options
+    assert options and all("blue" in o for o in options)
+
+
+def test_generate_page_says_what_is_wrong_with_a_caption(app_env):
+    at = open_page("generate")
+    at.text_input(key="gen_caption").set_value("?!  ...").run()
+    assert not at.exception and "empty" in texts(at.error) and not at.image
+    at.text_input(key="gen_caption").set_value("qwzx " * 30).run()
+    assert "vocabulary" in texts(at.warning) and len(at.image[0].value) == 8
+    at.text_input(key="gen_seeds").set_value("1, two").run()
+    assert "'two' is not a seed" in texts(at.error)
+
+
+def test_report_grid_records_every_cell_seed(app_env, workspace):
+    from gan_core.dataset import PreparedDataset
+
+    test_ids = list(PreparedDataset(workspace.data).test_captions["ID"].astype(int))
+    at = open_page("report_grid")
+    assert "not among the" in texts(at.error)  # the competition IDs are not in the tiny set
+    for r in range(4):
+        at.text_input(key=f"report_row_{r}").set_value(str(test_ids[r]))
+    at.text_input(key="report_row_4").set_value("a flower with yellow petals").run()
+    assert not at.error
+    cells = [e for e in at.image if e.captions and e.captions[0].startswith("seed")]
+    assert len(cells) == 25
+    table = at.dataframe[0].value
+    assert len(table) == 25 and list(table["seed"][:5]) == [0, 1, 2, 3, 4]
+    assert list(table["test_id"][:5]) == [str(test_ids[0])] * 5 and table["caption"].iloc[-1] == "a flower with yellow petals"
+
+    at.button(key="reroll_2_3").click().run()  # one cell
+    table = at.dataframe[0].value
+    cell = table[(table["row"] == 3) & (table["column"] == 4)]["seed"].item()
+    assert cell != 3 and (table[table["column"] == 4]["seed"] == 3).sum() == 4
+
+    at.checkbox(key="lock_0").check().run()
+    at.button(key="reroll_all").click().run()  # every unlocked column gets one new seed
+    table = at.dataframe[0].value
+    assert (table[table["column"] == 1]["seed"] == 0).all()
+    for c in range(2, 6):
+        assert table[table["column"] == c]["seed"].nunique() == 1 and table[table["column"] == c]["seed"].iloc[0] > 4
+    assert {b.label for b in at.download_button} == {"Download PNG", "Download CSV", "Download Markdown"}
+
+
+def test_embeddings_page_map_similarity_and_disk_cache(app_env, workspace):
+    at = open_page("embeddings")
+    assert not at.error, texts(at.error)
+    assert at.get("plotly_chart")
+    cosine = float(at.metric[0].value)
+    assert -1.0 <= cosine <= 1.0
+    assert [len(d.value) for d in at.dataframe] == [10, 10]
+    snapshot = workspace.tiny_run / "snapshots" / "epoch_0002"
+    assert len(list(snapshot.glob("umap_*.npz"))) == 1  # kept next to the snapshot
+    at.text_area(key="emb_own").set_value("a flower with blue petals").run()
+    assert "1 yours" in texts(at.caption)
+    at.text_input(key="emb_a_find").set_value("a flower with blue petals").run()
+    options = at.selectbox(key="emb_a").options
+    at.selectbox(key="emb_a").select_index(next(i for i, o in enumerate(options) if o.startswith("[yours"))).run()
+    neighbours = at.dataframe[0].value
+    assert len(neighbours) == 10 and neighbours["cosine"].is_monotonic_decreasing
+    assert "yours" not in set(neighbours["source"])  # a caption is not its own neighbour
+    at.radio(key="emb_colour").set_value("Flower class (visualisation only)").run()
+    at.toggle(key="emb_compare").set_value(True).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 2
+    assert len(list(snapshot.parent.glob("*/umap_*.npz"))) == 2
+
+
+def test_scores_page_scores_once_then_reads_the_cache(app_env, workspace):
+    if not workspace.evaluator:
+        pytest.fail("gan_core.evaluators.flowers / gan_core.alignment are missing: cannot train the tiny evaluator")
+    at = open_page("scores")
+    at.button(key="score_snapshot").click().run()
+    assert not at.error, texts(at.error)
+    assert "Scored and cached." in texts(at.success)
+    names = {m.label for m in at.metric}
+    assert {"score", "inception score", "class top1"} <= names
+    assert (workspace.tiny_run / "snapshots" / "epoch_0002" / "scores_flowers.json").is_file()
+    history = at.dataframe[-1].value
+    assert list(history["epoch"]) == [2] and "score" in history
+    at.button(key="score_snapshot").click().run()
+    assert "Loaded from the cache" in texts(at.success)
+    # an inference folder outside the checkpoints root is refused
+    at.text_input(key="score_folder").set_value("../../").run()
+    at.button(key="score_folder_go").click().run()
+    assert "outside the folders this app may read" in texts(at.error)
+
+
+def test_mode_collapse_page_measures_each_snapshot_once(app_env, workspace):
+    at = open_page("mode_collapse")
+    at.text_input(key="mc_seeds").set_value("0-3").run()
+    at.button(key="mc_measure").click().run()
+    assert not at.error, texts(at.error)
+    table = at.dataframe[0].value
+    assert list(table["epoch"]) == [1, 2]
+    assert (table["pixel diversity within captions"] > 0).all()
+    if workspace.evaluator:
+        assert table["distinct predicted classes"].between(1, 102).all()
+    assert len(list((workspace.tiny_run / "snapshots").glob("*/diversity_*.json"))) >= 2
+    at.run()
+    assert not [b for b in at.button if b.key == "mc_measure"]  # all measured: nothing left to do
+    grid, nearest = at.image[0], at.image[1]
+    assert "rows are snapshots" in grid.captions[0] and "nearest training image" in nearest.captions[0]
+
+
+def test_every_page_copes_with_a_missing_data_set_and_a_broken_run(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_DATA", str(tmp_path / "no_data"))
+    for page in ("embeddings", "mode_collapse"):
+        at = open_page(page)
+        assert PREPARE_HINT in texts(at.error)
+    at = open_page("generate")
+    at.radio(key="gen_source").set_value("Pick a test caption").run()
+    assert PREPARE_HINT in texts(at.info) and at.image  # falls back to a typed caption
+    at.sidebar.selectbox(key="w_run").set_value("broken").run()
+    assert not at.exception and "cannot be used" in texts(at.sidebar.error) and not at.image
+    at.sidebar.selectbox(key="w_run").set_value("empty").run()
+    assert "has no snapshot yet" in texts(at.sidebar.info)
+
+
+@pytest.mark.parametrize("page", [None, "generate", "report_grid", "embeddings", "scores", "mode_collapse"])
+def test_every_page_explains_an_empty_or_missing_checkpoints_root(page, monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_CHECKPOINTS", str(tmp_path))
+    monkeypatch.setenv("GAN_DATA", str(tmp_path / "no_data"))
+    at = open_page(page)
+    assert "No runs under" in texts(at.info) + texts(at.sidebar.info)
+    monkeypatch.setenv("GAN_CHECKPOINTS", str(Path(tmp_path) / "missing"))
+    at = open_page(page)
+    assert "checkpoints folder not found" in texts(at.error) + texts(at.sidebar.error)
+
+
+def test_roots_come_from_arguments_then_environment_then_defaults(tmp_path):
+    from dashboard.settings import REPO, roots
+
+    assert roots([], {}).checkpoints == REPO / "checkpoints" and roots([], {}).data == REPO / "data" / "oxford102"
+    env = {"GAN_CHECKPOINTS": str(tmp_path / "env"), "GAN_DATA": str(tmp_path / "data")}
+    assert roots([], env).checkpoints == (tmp_path / "env").resolve() and roots([], env).data == tmp_path / "data"
+    chosen = roots(["-q", "--checkpoints", str(tmp_path / "arg")], env)  # unknown arguments are ignored
+    assert chosen.checkpoints == (tmp_path / "arg").resolve() and chosen.flowers_evaluator.parent.name == "evaluator"

@@ -1,0 +1,107 @@
+"""Mode-collapse measures (gan_core.diversity) against straightforward loops."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+import conftest  # noqa: F401
+from gan_core.diversity import (across_caption_diversity, cache_key, cached_measure, distinct_classes,
+                                mean_pairwise_distance, measure_snapshot, nearest_real, pairwise_distances,
+                                pixel_features, read_cached, sharp_drops, within_caption_diversity)
+
+
+def loop_mean_pairwise(rows):
+    pairs = list(itertools.combinations(range(len(rows)), 2))
+    return sum(float(np.sqrt(((rows[i] - rows[j]) ** 2).sum())) for i, j in pairs) / len(pairs)
+
+
+def test_pairwise_distances_match_a_loop():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 7)), rng.normal(size=(4, 7))
+    expected = np.array([[np.linalg.norm(a - b) for b in y] for a in x])
+    np.testing.assert_allclose(pairwise_distances(x, y), expected, rtol=1e-10)
+    assert np.allclose(np.diag(pairwise_distances(x, x)), 0.0, atol=1e-6)
+
+
+def test_within_and_across_caption_diversity_match_loops():
+    features = np.random.default_rng(1).normal(size=(3, 4, 6))  # 3 captions x 4 seeds
+    within = np.mean([loop_mean_pairwise(features[c]) for c in range(3)])
+    across = np.mean([loop_mean_pairwise(features[:, s]) for s in range(4)])
+    assert within_caption_diversity(features) == pytest.approx(within, rel=1e-9)
+    assert across_caption_diversity(features) == pytest.approx(across, rel=1e-9)
+    assert mean_pairwise_distance(features[0]) == pytest.approx(loop_mean_pairwise(features[0]), rel=1e-9)
+
+
+def test_collapsed_images_have_zero_diversity():
+    same_over_seeds = np.repeat(np.random.default_rng(2).normal(size=(3, 1, 5)), 4, axis=1)
+    assert within_caption_diversity(same_over_seeds) == pytest.approx(0.0, abs=1e-6)
+    assert across_caption_diversity(same_over_seeds) > 0.1
+    with pytest.raises(ValueError):
+        mean_pairwise_distance(np.zeros((1, 3)))
+
+
+def test_pixel_features_give_rms_differences():
+    black, white = np.zeros((1, 8, 8, 3), np.uint8), np.full((1, 8, 8, 3), 255, np.uint8)
+    grey = np.full((1, 8, 8, 3), 51, np.uint8)
+    feats = pixel_features(np.concatenate([black, white, grey]))
+    assert np.linalg.norm(feats[0] - feats[1]) == pytest.approx(1.0, rel=1e-5)
+    assert np.linalg.norm(feats[0] - feats[2]) == pytest.approx(0.2, rel=1e-5)
+
+
+def test_distinct_classes_counts_argmax_classes():
+    logits = np.array([[3, 1, 0], [2, 9, 0], [5, 1, 1], [0, 0, 1]], float)
+    assert distinct_classes(logits) == len({int(np.argmax(r)) for r in logits}) == 3
+
+
+def test_nearest_real_matches_brute_force_across_chunks():
+    rng = np.random.default_rng(3)
+    generated, real = rng.normal(size=(6, 10)), rng.normal(size=(53, 10))
+    real[17] = generated[2]  # an exact copy is found with distance 0
+    index, distance = nearest_real(generated, real, chunk=8)
+    for i, g in enumerate(generated):
+        dists = [np.linalg.norm(g - r) for r in real]
+        assert index[i] == int(np.argmin(dists)) and distance[i] == pytest.approx(min(dists), abs=1e-6)
+    assert index[2] == 17 and distance[2] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_sharp_drops_flag_falls_below_the_previous_value():
+    assert sharp_drops([1.0, 0.9, 0.5, 0.55, None, 0.2], threshold=0.3) == [False, False, True, False, False, True]
+    assert sharp_drops([]) == []
+
+
+def test_measure_snapshot_with_and_without_an_evaluator():
+    rng = np.random.default_rng(4)
+    grid = rng.integers(0, 256, size=(3, 4, 64, 64, 3), dtype=np.uint8)
+    plain = measure_snapshot(grid)
+    pixels = pixel_features(grid.reshape(-1, 64, 64, 3)).reshape(3, 4, -1)
+    assert plain["pixel_within"] == pytest.approx(within_caption_diversity(pixels))
+    assert plain["feature_within"] is None and plain["distinct_classes"] is None
+
+    def predict(images):  # a fixed linear "classifier": 2 features, 3 classes
+        assert images.dtype == np.float32 and images.shape == (12, 64, 64, 3)
+        means = images.reshape(len(images), -1, 3).mean(1)
+        return means, means[:, :2]
+
+    full = measure_snapshot(grid, predict)
+    features = grid.reshape(12, -1, 3).astype(np.float32).mean(1)[:, :2].reshape(3, 4, 2)
+    assert full["feature_within"] == pytest.approx(within_caption_diversity(features), rel=1e-5)
+    assert 1 <= full["distinct_classes"] <= 3 and full["inception_score"] >= 1.0
+
+
+def test_cached_measure_computes_once_per_key(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"pixel_within": 0.5}
+
+    assert read_cached(tmp_path, ["a"], [0, 1], None) is None
+    assert cached_measure(tmp_path, ["a"], [0, 1], None, compute) == {"pixel_within": 0.5}
+    assert cached_measure(tmp_path, ["a"], [0, 1], None, compute) == {"pixel_within": 0.5}
+    assert len(calls) == 1
+    cached_measure(tmp_path, ["a"], [0, 2], None, compute)  # other seeds: another entry
+    assert len(calls) == 2
+    stored = json.loads((tmp_path / f"diversity_{cache_key(['a'], [0, 1], None)}.json").read_text())
+    assert stored["seeds"] == [0, 1] and stored["captions"] == ["a"]
