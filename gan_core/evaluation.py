@@ -182,6 +182,8 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
     cache = snapshot / f"scores_{evaluator_name}.json"
     evaluator_identity = _identity(evaluator) if evaluator is not None else _default_identity(evaluator_name, "evaluator")
     alignment_identity = _identity(alignment) if alignment is not None else _default_identity(evaluator_name, "alignment")
+    if evaluator is not None and not getattr(evaluator, "identity", None):
+        evaluator_identity = None  # an evaluator without an identity (official, inception) is never read from cache
     if use_cache and evaluator_identity is not None and cache.is_file():
         try:
             cached = json.loads(cache.read_text())

@@ -83,8 +83,7 @@ def load_image(path: Path, sizes: tuple[int, ...]) -> tuple[list[np.ndarray], st
             note.append(f"{img.format} data in a {path.suffix} file")
         if img.mode != "RGB":
             note.append(f"{img.mode} -> RGB")
-        if img.format == "JPEG":
-            img.draft("RGB", (max(sizes), max(sizes)))  # DCT-domain downscale: faster on large JPEGs
+        # No JPEG draft mode: its DCT downscale would make each size depend on the others requested.
         img.load()
         rgb = img.convert("RGB")
     arrays = [np.asarray(rgb.resize((s, s), Image.Resampling.LANCZOS), dtype=np.uint8) for s in sizes]

@@ -68,6 +68,17 @@ def main(argv=None) -> int:
         from gan_core import atomic, evaluation
         from gan_core.evaluators import get_evaluator
 
+        images = ids = None
+        if args.images:  # read (and report on) the folder before the slow model loads
+            from gan_core.imagefolder import load_image_folder
+
+            images, ids, _, problems = load_image_folder(args.images)
+            for name, why in problems[:10]:
+                print(f"skipped {name}: {why}", file=sys.stderr)
+            if len(problems) > 10:
+                print(f"skipped {len(problems) - 10} more files", file=sys.stderr)
+        elif args.baseline:
+            images, ids = evaluation.baseline_images(args.baseline, args.data, seed=args.seed)
         custom = args.evaluator != "flowers" or args.evaluator_checkpoint or args.references
         evaluator = get_evaluator(args.evaluator, checkpoint=args.evaluator_checkpoint, references=args.references,
                                   weights=args.inception_weights) if custom or not args.checkpoint else None
@@ -75,16 +86,6 @@ def main(argv=None) -> int:
             result = evaluation.evaluate_checkpoint(args.checkpoint, args.data, args.evaluator, seed=args.seed,
                                                     use_cache=not args.no_cache, evaluator=evaluator)
         else:
-            if args.images:
-                from gan_core.imagefolder import load_image_folder
-
-                images, ids, _, problems = load_image_folder(args.images)
-                for name, why in problems[:10]:
-                    print(f"skipped {name}: {why}", file=sys.stderr)
-                if len(problems) > 10:
-                    print(f"skipped {len(problems) - 10} more files", file=sys.stderr)
-            else:
-                images, ids = evaluation.baseline_images(args.baseline, args.data, seed=args.seed)
             result = evaluation.evaluate_images(images, ids, args.data, evaluator=evaluator)
             result["source"] = args.images or f"baseline:{args.baseline}"
         atomic.write_json(args.out, result)

@@ -36,6 +36,7 @@ def main(argv=None) -> int:
         from gan_core.inference import read_captions_file
         from gan_core.report import grid_rows, parse_int_list, render_grid, tiles_csv, tiles_markdown
         from gan_core.sampling import Generator
+        from gan_core.snapshot import resolve_checkpoint
         from gan_core.text import normalize
 
         ids = parse_int_list(args.ids, "--ids") if args.ids.strip() else []
@@ -44,8 +45,9 @@ def main(argv=None) -> int:
         for caption in args.caption:
             if not normalize(caption):
                 raise UserError(f"--caption {caption!r} is empty or has no letters/digits")
+        snapshot = resolve_checkpoint(args.checkpoint)  # before the slow model import: errors fail fast
         rows = grid_rows(PreparedDataset(args.data), ids, captions)
-        generator = Generator(args.checkpoint, warn_unknown=False)
+        generator = Generator(snapshot, warn_unknown=False)
         image, _ = render_grid(generator, rows, seeds)
         out = Path(args.out)
         atomic.write_bytes(out, to_png(image))

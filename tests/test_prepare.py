@@ -144,3 +144,10 @@ def test_interrupted_run_leaves_no_loadable_dataset(tmp_path):
     assert interrupted >= 1
     subprocess.run(cmd, check=True, capture_output=True)  # a rerun completes, leftovers or not
     assert PreparedDataset(out, verify_checksums=True).images(64).shape[0] == 160
+
+
+def test_each_size_is_independent_of_the_other_sizes(tmp_path):
+    src = make_source(tmp_path / "src", per_class=3, size=300)
+    prepare(src, tmp_path / "one", PrepareConfig(sizes=(64,)), progress=False)
+    prepare(src, tmp_path / "two", PrepareConfig(sizes=(64, 128)), progress=False)
+    assert np.array_equal(PreparedDataset(tmp_path / "one").images(64), PreparedDataset(tmp_path / "two").images(64))

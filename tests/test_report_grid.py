@@ -1,0 +1,72 @@
+"""scripts/report_grid.py on a tiny run: PNG layout, tiles equal to Generator.grid, CSV/MD, errors."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT
+from gan_core import UserError
+from gan_core.dataset import PreparedDataset
+from gan_core.report import grid_rows, tile_size
+from gan_core.sampling import Generator
+from test_flowers_evaluator import tiny_world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return tiny_world(tmp_path_factory, run=True)
+
+
+def run(*args):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "report_grid.py"), *map(str, args)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+
+def test_grid_png_csv_and_markdown(world, tmp_path):
+    dataset = PreparedDataset(world.data)
+    ids = dataset.test_captions["ID"].astype(int).tolist()[:4]
+    out = tmp_path / "grid.png"
+    result = run("--checkpoint", world.run, "--ids", ",".join(map(str, ids)), "--seeds", "0,1,2,3,4",
+                 "--caption", "a blue flower with round petals", "--data", world.data, "--out", out)
+    assert result.returncode == 0, result.stderr
+    image = np.asarray(Image.open(out).convert("RGB"))
+    assert (image.shape[1], image.shape[0]) == tile_size((64, 64), rows=5, cols=5)
+
+    with open(out.with_suffix(".csv"), newline="") as handle:
+        tiles = list(csv.DictReader(handle))
+    assert len(tiles) == 25 and list(tiles[0]) == ["row", "column", "id", "caption", "seed"]
+    assert [t["id"] for t in tiles[::5]] == [str(i) for i in ids] + [""]
+    assert tiles[0]["caption"] == dataset.test_caption(ids[0]) and tiles[-1]["seed"] == "4"
+    assert "a blue flower with round petals" in out.with_suffix(".md").read_text()
+
+    # The CSV rebuilds the grid exactly: tile (row 2, column 3) is Generator.grid's image, scaled x2.
+    captions = [t["caption"] for t in tiles[::5]]
+    rebuilt = Generator(world.run).grid(captions, [int(t["seed"]) for t in tiles[:5]])
+    left, top, pad, scale = 260, 18, 4, 2
+    x, y = left + pad + 3 * (64 * scale + pad), top + pad + 2 * (64 * scale + pad)
+    tile = image[y:y + 128, x:x + 128]
+    np.testing.assert_array_equal(tile[::2, ::2], rebuilt[2, 3])
+
+
+def test_rows_and_user_errors(world, tmp_path):
+    dataset = PreparedDataset(world.data)
+    rows = grid_rows(dataset, [int(dataset.test_captions["ID"][0])], ["free text"])
+    assert [r.row for r in rows] == [0, 1] and rows[1].test_id is None and rows[1].label.startswith("(free)")
+    with pytest.raises(UserError, match="at least one"):
+        grid_rows(dataset, [], [])
+    for args, text in (((world.run, "123456"), "test ID 123456 is not among"),
+                       ((tmp_path / "missing", "1"), "checkpoint not found"),):
+        result = run("--checkpoint", args[0], "--ids", args[1], "--data", world.data, "--out", tmp_path / "g.png")
+        lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith(("W0", "I0", "E0", "WARNING: All log"))]
+        assert result.returncode == 1 and len(lines) == 1 and text in lines[0], result.stderr
+    bad_seeds = run("--checkpoint", world.run, "--seeds", "a,b", "--data", world.data, "--out", tmp_path / "g.png")
+    assert bad_seeds.returncode == 1 and "--seeds must be comma-separated integers" in bad_seeds.stderr
+    assert not list(tmp_path.glob("g*"))
