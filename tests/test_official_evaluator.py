@@ -157,13 +157,9 @@ def test_registry_user_errors():
         get_evaluator("official")
 
 
-def test_registry_flowers_missing_is_a_user_error():
-    import importlib.util
-
-    if importlib.util.find_spec("gan_core.evaluators.flowers") is not None:
-        pytest.skip("gan_core/evaluators/flowers.py exists; its own tests cover it")
-    with pytest.raises(UserError, match="flowers evaluator is not available"):
-        get_evaluator("flowers")
+def test_registry_flowers_missing_weights_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="train_evaluator.py"):
+        get_evaluator("flowers", checkpoint=str(tmp_path / "no_evaluator_here"))
 
 
 # ---- InceptionV3 ----------------------------------------------------------------------------

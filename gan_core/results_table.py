@@ -1,0 +1,35 @@
+"""The README results table: evaluation dicts (evaluation.evaluate_*) -> one Markdown table."""
+
+from __future__ import annotations
+
+COLUMNS = [  # (header, key, format)
+    ("score (lower is better)", "score", "{:.4f}"),
+    ("cosine term", "cosine", "{:.4f}"),
+    ("0.5/IS", "inception_term", "{:.4f}"),
+    ("IS (1 split)", "inception_score", "{:.2f}"),
+    ("IS (10 splits)", "inception_score_10", "{:.2f}"),
+    ("FID (flowers features)", "fid_flowers", "{:.1f}"),
+    ("class top-1", "class_top1", "{:.3f}"),
+    ("class top-5", "class_top5", "{:.3f}"),
+    ("caption cosine", "caption_cosine", "{:.3f}"),
+    ("R-precision", "r_precision", "{:.3f}"),
+]
+
+
+def _cell(result: dict, key: str, fmt: str) -> str:
+    value = result.get(key)
+    if value is None:
+        return "–"
+    if key == "fid_flowers" and abs(value) < 0.05:
+        value = 0.0  # -0.0 from rounding residue of identical sets
+    if key == "inception_score_10" and result.get("inception_score_10_std") is not None:
+        return f"{value:.2f} ± {result['inception_score_10_std']:.2f}"
+    return fmt.format(value)
+
+
+def markdown_table(rows: list[tuple[str, dict]]) -> str:
+    """rows: (label, result) in display order."""
+    header = "| | " + " | ".join(h for h, _, _ in COLUMNS) + " |"
+    rule = "|---|" + "---|" * len(COLUMNS)
+    body = ["| " + label + " | " + " | ".join(_cell(r, k, f) for _, k, f in COLUMNS) + " |" for label, r in rows]
+    return "\n".join([header, rule, *body])

@@ -1,0 +1,25 @@
+import subprocess
+import sys
+
+from conftest import ROOT
+from gan_core.results_table import COLUMNS, markdown_table
+
+
+def test_table_has_one_row_per_result_and_every_column():
+    table = markdown_table([("real", {"score": 0.02, "fid_flowers": -1e-13, "inception_score_10": 17.1,
+                                      "inception_score_10_std": 1.93}), ("noise", {"score": 0.8564})])
+    lines = table.splitlines()
+    assert len(lines) == 4 and lines[0].count("|") == len(COLUMNS) + 2
+    assert "| real | 0.0200 |" in lines[2] and "17.10 ± 1.93" in lines[2] and "| 0.0 |" in lines[2]
+    assert lines[3].startswith("| noise | 0.8564 | –")
+
+
+def test_cli_reads_keys_and_reports_bad_paths(tmp_path):
+    path = tmp_path / "b.json"
+    path.write_text('{"real": {"score": 0.5}}')
+    ok = subprocess.run([sys.executable, str(ROOT / "scripts" / "results_table.py"), f"real={path}:real"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "| real | 0.5000 |" in ok.stdout
+    bad = subprocess.run([sys.executable, str(ROOT / "scripts" / "results_table.py"), f"x={path}:nokey"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
