@@ -1,0 +1,70 @@
+"""Seed diversity and colour following of a snapshot, next to the same statistics for real images.
+
+- Within-caption diversity: mean pairwise distance between the images of one caption over 8 seeds
+  (flowers-evaluator features and pixels), averaged over 60 test captions; the real-image reference
+  is the same statistic over 8 real training images of one class (classes used for this reference
+  only), averaged over classes.
+- Colour following: for each colour word, 16 seeds of "this flower has <colour> petals"; the mean
+  colour of the brightest, most saturated central pixels is matched to the nearest colour name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gan_core.dataset import PreparedDataset, load_class_ids  # noqa: E402
+from gan_core.diversity import pixel_features, within_caption_diversity  # noqa: E402
+from gan_core.evaluators.flowers import load_flowers_evaluator  # noqa: E402
+from gan_core.sampling import Generator  # noqa: E402
+
+PALETTE = {"red": (200, 30, 40), "yellow": (230, 205, 40), "white": (235, 235, 230), "purple": (120, 60, 170),
+           "pink": (235, 130, 180), "orange": (240, 130, 30)}
+
+
+def dominant_colour(image: np.ndarray) -> str:
+    centre = image[16:48, 16:48].reshape(-1, 3).astype(np.float32)
+    saturation = centre.max(1) - centre.min(1)
+    brightness = centre.max(1)
+    keep = centre[np.argsort(saturation + brightness)[-256:]]  # petals rather than dark background
+    mean = keep.mean(0)
+    return min(PALETTE, key=lambda name: float(np.sum((np.array(PALETTE[name]) - mean) ** 2)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--checkpoint", default="checkpoints/default")
+    parser.add_argument("--data", default="data/oxford102")
+    args = parser.parse_args()
+    gen, dataset, evaluator = Generator(args.checkpoint), PreparedDataset(args.data), load_flowers_evaluator()
+    rng = np.random.default_rng(0)
+    captions = list(dataset.test_captions["caption"].iloc[rng.choice(len(dataset.test_captions), 60, replace=False)])
+    grid = gen.grid(captions, list(range(8)))
+    _, feats = evaluator.predict(grid.reshape(-1, 64, 64, 3).astype(np.float32))
+    fake_feat = within_caption_diversity(feats.reshape(60, 8, -1))
+    fake_pix = within_caption_diversity(pixel_features(grid.reshape(-1, 64, 64, 3)).reshape(60, 8, -1))
+
+    classes = load_class_ids(dataset.root)[dataset.train_rows]
+    images = np.asarray(dataset.images(64))[dataset.train_rows]
+    groups = [rng.choice(np.flatnonzero(classes == c), 8, replace=False) for c in np.unique(classes)]
+    real = images[np.concatenate(groups)]
+    _, real_feats = evaluator.predict(real.astype(np.float32))
+    real_feat = within_caption_diversity(real_feats.reshape(len(groups), 8, -1))
+    real_pix = within_caption_diversity(pixel_features(real).reshape(len(groups), 8, -1))
+    print(f"snapshot {gen.path} (epoch {gen.epoch})")
+    print(f"within-caption diversity, flowers features: generated {fake_feat:.3f} vs real one-class {real_feat:.3f}")
+    print(f"within-caption diversity, pixels (RMS):     generated {fake_pix:.3f} vs real one-class {real_pix:.3f}")
+    for colour in PALETTE:
+        names = [dominant_colour(im) for im in gen.generate([f"this flower has {colour} petals"] * 16, list(range(16)))]
+        share = names.count(colour) / len(names)
+        others = ", ".join(f"{n} {names.count(n)}" for n in sorted(set(names)) if n != colour)
+        print(f"colour {colour:>6}: {share:.0%} of 16 seeds read as {colour}" + (f" (others: {others})" if others else ""))
+
+
+if __name__ == "__main__":
+    main()
