@@ -11,7 +11,6 @@ import io
 from dataclasses import dataclass
 from typing import Sequence
 
-
 from . import UserError
 
 REPORT_IDS = (5685, 5883, 7547, 253, 6519)  # the five test captions the report shows

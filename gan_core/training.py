@@ -29,13 +29,13 @@ from . import UserError, atomic
 from . import config as cfg
 from .dataset import PipelineConfig, PreparedDataset, make_pipeline
 from .grid import compose_grid, to_png
+from .report import REPORT_IDS
 from .snapshot import list_snapshots, save_snapshot, snapshot_name
 from .trainer import METRIC_NAMES
 
 # Keys that may change between invocations of one run (how long and how often), not what is trained.
 RESUMABLE_KEYS = {"epochs", "max_steps", "snapshot_every", "state_every_steps", "keep_states", "log_every",
                   "distribute", "jit"}
-REPORT_IDS = (5685, 5883, 7547, 253, 6519)
 
 
 @dataclass

@@ -13,16 +13,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_core import UserError  # noqa: E402
 
 
-def parse_seeds(text: str) -> list[int]:
-    try:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise UserError(f"--seeds must be comma-separated integers, got {text!r}") from None
-    if not seeds or min(seeds) < 0:
-        raise UserError(f"--seeds must be non-negative integers, got {text!r}")
-    return seeds
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checkpoint", required=True, help="a snapshot dir, or a run dir (its latest snapshot)")
@@ -38,12 +28,13 @@ def main(argv=None) -> int:
     parser.add_argument("--zip", help="competition mode: also write this submission zip")
     args = parser.parse_args(argv)
     try:
+        from gan_core.report import parse_int_list
         from gan_core.inference import (generate_caption_files, generate_competition, read_captions_file,
                                         read_competition_test_data, read_test_captions)
         from gan_core.sampling import Generator
 
         if args.captions_file:
-            seeds = parse_seeds(args.seeds)
+            seeds = parse_int_list(args.seeds, "--seeds")
             captions = read_captions_file(args.captions_file)
         elif args.test_captions:
             rows = read_test_captions(args.test_captions)
