@@ -18,7 +18,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="e.g. checkpoints/default (replaced as a whole)")
     parser.add_argument("--snapshots", help="comma list of snapshot names, e.g. epoch_0001,epoch_0010")
     parser.add_argument("--count", type=int, default=6, help="without --snapshots: this many, spread evenly")
-    parser.add_argument("--float32", action="store_true", help="keep generator weights in float32")
+    parser.add_argument("--float32", action="store_true", help="keep weights in float32 (default: float16)")
     args = parser.parse_args(argv)
     try:
         chosen = export_run(args.run_dir, args.out, args.snapshots.split(",") if args.snapshots else None,
