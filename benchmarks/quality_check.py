@@ -18,22 +18,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gan_core.colour import PALETTE, dominant_colour  # noqa: E402
 from gan_core.dataset import PreparedDataset, load_class_ids  # noqa: E402
 from gan_core.diversity import pixel_features, within_caption_diversity  # noqa: E402
 from gan_core.evaluators.flowers import load_flowers_evaluator  # noqa: E402
 from gan_core.sampling import Generator  # noqa: E402
-
-PALETTE = {"red": (200, 30, 40), "yellow": (230, 205, 40), "white": (235, 235, 230), "purple": (120, 60, 170),
-           "pink": (235, 130, 180), "orange": (240, 130, 30)}
-
-
-def dominant_colour(image: np.ndarray) -> str:
-    centre = image[16:48, 16:48].reshape(-1, 3).astype(np.float32)
-    saturation = centre.max(1) - centre.min(1)
-    brightness = centre.max(1)
-    keep = centre[np.argsort(saturation + brightness)[-256:]]  # petals rather than dark background
-    mean = keep.mean(0)
-    return min(PALETTE, key=lambda name: float(np.sum((np.array(PALETTE[name]) - mean) ** 2)))
 
 
 def main() -> None:

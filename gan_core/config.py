@@ -34,6 +34,11 @@ class ModelConfig:
     ngf: int = 16  # generator width: channels ngf*[8,8,4,2,1] from 4x4 to 64x64
     ndf: int = 16  # discriminator width: channels ndf*[1,2,4,8,8] from 64x64 to 4x4
     cond_dim: int = 128  # dcgan: projected text code size (conditioning augmentation)
+    upsample: str = "nearest"  # dfgan generator: x2 upsampling, "nearest" (DF-GAN's) or "bilinear"
+    # dfgan discriminator: initial weight of each down-block's residual branch (DF-GAN: 0). At 0 it
+    # stayed near 0 in our default run, so D saw little more than 4x4 block averages and G drew
+    # blocks; 1 (with bilinear) removed the blocks but scored worse over 10 epochs (README, Results).
+    d_residual_init: float = 0.0
     text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
 
 
@@ -52,7 +57,9 @@ class TrainConfig:
     gp_every: int = 4  # lazy MA-GP: computed every gp_every steps with weight * gp_every
     mode_seeking_weight: float = 1.0  # mode-seeking (MSGAN) term that makes z matter
     diffaugment: str = "color,translation,cutout"  # policies applied to real and fake before D ("" for none)
-    ema_decay: float = 0.999  # EMA generator used for every output
+    # Snapshots hold an EMA of the generator's weights (0: the generator itself). Off by default: in
+    # our runs the 0.999 average scored far worse than the raw generator and ignored the captions.
+    ema_decay: float = 0.0
     ema_start: int = 500  # steps before the EMA starts tracking (copies G until then)
     precision: str = "auto"  # "auto": mixed_bfloat16 on a GPU, float32 on the CPU (measured faster here)
     augment: bool = True  # random crop + flip of real images
@@ -65,6 +72,16 @@ class TrainConfig:
     sample_seeds: int = 8  # columns of the sample grid (fixed seeds)
     jit: bool = False  # XLA-compile the step (single device); on this CPU XLA measured slower than oneDNN
     distribute: str = "none"  # "none", "mirrored" or "multiworker" (TF_CONFIG)
+
+
+# Fields added after runs were shipped, with the value those runs were trained with: a saved config
+# or snapshot that lacks a field is read with its legacy value, never with today's default.
+LEGACY_MODEL_FIELDS = {"upsample": "nearest", "d_residual_init": 0.0}
+
+
+def with_legacy_fields(model: dict) -> dict:
+    """A saved model-config mapping completed with the legacy values of fields it predates."""
+    return {**LEGACY_MODEL_FIELDS, **model}
 
 
 def to_dict(config) -> dict:
@@ -118,6 +135,7 @@ def validate(config: TrainConfig) -> None:
     checks = [
         (m.arch in ("dfgan", "dcgan"), f"model.arch must be dfgan or dcgan, got {m.arch!r}"),
         (m.image_size == 64, "model.image_size must be 64 (the competition's size)"),
+        (m.upsample in ("bilinear", "nearest"), f"model.upsample must be bilinear or nearest, got {m.upsample!r}"),
         (m.text.mode in ("pretrained", "joint"), f"model.text.mode must be pretrained or joint, got {m.text.mode!r}"),
         (config.batch_size >= 2, "batch_size must be at least 2"),
         (config.epochs >= 1, "epochs must be at least 1"),
@@ -148,7 +166,9 @@ def with_overrides(config: TrainConfig, overrides: dict[str, str]) -> TrainConfi
     return from_dict(data)
 
 
-def load(path: str | Path) -> TrainConfig:
+def load(path: str | Path, saved: bool = False) -> TrainConfig:
+    """Read a JSON/YAML config. saved=True: a run's own config.json, whose missing model fields
+    take their legacy values (see LEGACY_MODEL_FIELDS) rather than today's defaults."""
     path = Path(path)
     try:
         raw = path.read_text(encoding="utf-8")
@@ -164,4 +184,21 @@ def load(path: str | Path) -> TrainConfig:
     except Exception as exc:
         raise UserError(f"config {path} is not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'JSON'}: "
                         f"{str(exc).splitlines()[0]}") from None
+    if saved and isinstance(data, dict) and isinstance(data.get("model"), dict):
+        data = {**data, "model": with_legacy_fields(data["model"])}
     return from_dict(data)
+
+
+def for_run(run_dir: str | Path, config_file: str | Path | None = None,
+            overrides: dict[str, str] | None = None) -> TrainConfig:
+    """The config a train command means: an explicit file, else the run's own saved config.json
+    (resuming, legacy fields filled), else the defaults; then the dotted-key overrides."""
+    saved = Path(run_dir) / "config.json"
+    if config_file:
+        config = load(config_file)
+    elif saved.is_file():
+        config = load(saved, saved=True)
+    else:
+        config = TrainConfig()
+    return with_overrides(config, overrides or {})
+

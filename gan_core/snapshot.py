@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import UserError, atomic
-from .config import ModelConfig, TextEncoderConfig
+from .config import ModelConfig, TextEncoderConfig, with_legacy_fields
 from .text import Vocabulary
 
 FORMAT = "gan_core.snapshot/1"
@@ -85,7 +85,7 @@ def read_meta(path: str | Path) -> dict:
 
 
 def model_config_from_meta(meta: dict) -> ModelConfig:
-    model = dict(meta["model"])
+    model = with_legacy_fields(dict(meta["model"]))
     model["text"] = TextEncoderConfig(**model["text"])
     return ModelConfig(**model)
 

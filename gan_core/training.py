@@ -34,8 +34,9 @@ from .snapshot import list_snapshots, save_snapshot, snapshot_name
 from .trainer import METRIC_NAMES
 
 # Keys that may change between invocations of one run (how long and how often), not what is trained.
+# The EMA generator never feeds back into training, so its settings may change on a resumed run.
 RESUMABLE_KEYS = {"epochs", "max_steps", "snapshot_every", "state_every_steps", "keep_states", "log_every",
-                  "distribute", "jit"}
+                  "distribute", "jit", "ema_decay", "ema_start"}
 
 
 @dataclass
@@ -55,7 +56,7 @@ def _check_config(run_dir: Path, config: cfg.TrainConfig) -> cfg.TrainConfig:
     if not path.is_file():
         atomic.write_json(path, cfg.to_dict(config))
         return config
-    saved = cfg.to_dict(cfg.load(path))
+    saved = cfg.to_dict(cfg.load(path, saved=True))
     wanted = cfg.to_dict(config)
     differ = sorted(k for k in wanted if k not in RESUMABLE_KEYS and wanted[k] != saved[k])
     if differ:

@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from gan_core import UserError  # noqa: E402
+from gan_core.cli import entry_point  # noqa: E402
 
 COLUMNS = (("score", "{:.4f}"), ("inception_score", "{:.2f}"), ("fid_flowers", "{:.1f}"), ("class_top1", "{:.3f}"),
            ("class_top5", "{:.3f}"), ("caption_cosine", "{:.3f}"), ("r_precision", "{:.3f}"))
@@ -24,32 +25,29 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+@entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset")
     parser.add_argument("--out", default="results/baselines.json", help="results JSON (kind -> metrics), atomic")
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise baseline")
     args = parser.parse_args(argv)
-    try:
-        from gan_core import atomic
-        from gan_core.alignment import load_alignment
-        from gan_core.evaluation import BASELINES, baseline_images, evaluate_images
-        from gan_core.evaluators import get_evaluator
+    from gan_core import atomic
+    from gan_core.alignment import load_alignment
+    from gan_core.evaluation import BASELINES, baseline_images, evaluate_images
+    from gan_core.evaluators import get_evaluator
 
-        evaluator = get_evaluator("flowers")
-        try:
-            alignment = load_alignment()
-        except UserError as exc:
-            print(f"note: caption metrics skipped: {exc}", file=sys.stderr)
-            alignment = None
-        results = {}
-        for kind in BASELINES:
-            images, ids = baseline_images(kind, args.data, seed=args.seed)
-            results[kind] = evaluate_images(images, ids, args.data, evaluator=evaluator, alignment=alignment)
-        atomic.write_json(args.out, results)
+    evaluator = get_evaluator("flowers")
+    try:
+        alignment = load_alignment()
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        print(f"note: caption metrics skipped: {exc}", file=sys.stderr)
+        alignment = None
+    results = {}
+    for kind in BASELINES:
+        images, ids = baseline_images(kind, args.data, seed=args.seed)
+        results[kind] = evaluate_images(images, ids, args.data, evaluator=evaluator, alignment=alignment)
+    atomic.write_json(args.out, results)
     print(table(results))
     print(f"-> {args.out}")
     return 0

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from gan_core import UserError  # noqa: E402
+from gan_core.cli import entry_point  # noqa: E402
 from gan_core.evaluators import NAMES  # noqa: E402
 
 SUMMARY = (  # key, label, format
@@ -47,6 +47,7 @@ def summary_lines(result: dict) -> list[str]:
     return lines + [f"note: {note}" for note in result.get("notes", [])]
 
 
+@entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
@@ -64,37 +65,30 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="--checkpoint: competition seed; noise: its seed")
     parser.add_argument("--no-cache", action="store_true", help="--checkpoint: recompute even if cached")
     args = parser.parse_args(argv)
-    try:
-        from gan_core import atomic, evaluation
-        from gan_core.evaluators import get_evaluator
+    from gan_core import atomic, evaluation
+    from gan_core.evaluators import get_evaluator
 
-        images = ids = None
-        if args.images:  # read (and report on) the folder before the slow model loads
-            from gan_core.imagefolder import load_image_folder
+    images = ids = None
+    if args.images:  # read (and report on) the folder before the slow model loads
+        from gan_core.imagefolder import load_image_folder
 
-            images, ids, _, problems = load_image_folder(args.images)
-            for name, why in problems[:10]:
-                print(f"skipped {name}: {why}", file=sys.stderr)
-            if len(problems) > 10:
-                print(f"skipped {len(problems) - 10} more files", file=sys.stderr)
-        elif args.baseline:
-            images, ids = evaluation.baseline_images(args.baseline, args.data, seed=args.seed)
-        custom = args.evaluator != "flowers" or args.evaluator_checkpoint or args.references
-        evaluator = get_evaluator(args.evaluator, checkpoint=args.evaluator_checkpoint, references=args.references,
-                                  weights=args.inception_weights) if custom or not args.checkpoint else None
-        if args.checkpoint:
-            result = evaluation.evaluate_checkpoint(args.checkpoint, args.data, args.evaluator, seed=args.seed,
-                                                    use_cache=not args.no_cache, evaluator=evaluator)
-        else:
-            result = evaluation.evaluate_images(images, ids, args.data, evaluator=evaluator)
-            result["source"] = args.images or f"baseline:{args.baseline}"
-        atomic.write_json(args.out, result)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+        images, ids, _, problems = load_image_folder(args.images)
+        for name, why in problems[:10]:
+            print(f"skipped {name}: {why}", file=sys.stderr)
+        if len(problems) > 10:
+            print(f"skipped {len(problems) - 10} more files", file=sys.stderr)
+    elif args.baseline:
+        images, ids = evaluation.baseline_images(args.baseline, args.data, seed=args.seed)
+    custom = args.evaluator != "flowers" or args.evaluator_checkpoint or args.references
+    evaluator = get_evaluator(args.evaluator, checkpoint=args.evaluator_checkpoint, references=args.references,
+                              weights=args.inception_weights) if custom or not args.checkpoint else None
+    if args.checkpoint:
+        result = evaluation.evaluate_checkpoint(args.checkpoint, args.data, args.evaluator, seed=args.seed,
+                                                use_cache=not args.no_cache, evaluator=evaluator)
+    else:
+        result = evaluation.evaluate_images(images, ids, args.data, evaluator=evaluator)
+        result["source"] = args.images or f"baseline:{args.baseline}"
+    atomic.write_json(args.out, result)
     print("\n".join(summary_lines(result)))
     print(f"-> {args.out}" + (" (cached)" if result.get("cached") else ""))
     return 0

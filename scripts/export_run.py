@@ -8,10 +8,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gan_core import UserError  # noqa: E402
+from gan_core.cli import entry_point  # noqa: E402
 from gan_core.export import export_run  # noqa: E402
 
 
+@entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run-dir", required=True)
@@ -20,12 +21,8 @@ def main(argv=None) -> int:
     parser.add_argument("--count", type=int, default=6, help="without --snapshots: this many, spread evenly")
     parser.add_argument("--float32", action="store_true", help="keep weights in float32 (default: float16)")
     args = parser.parse_args(argv)
-    try:
-        chosen = export_run(args.run_dir, args.out, args.snapshots.split(",") if args.snapshots else None,
-                            args.count, float16=not args.float32)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    chosen = export_run(args.run_dir, args.out, args.snapshots.split(",") if args.snapshots else None,
+                        args.count, float16=not args.float32)
     size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
     print(f"exported {len(chosen)} snapshots ({', '.join(chosen)}) to {args.out}: {size / 1e6:.1f} MB")
     return 0

@@ -11,8 +11,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gan_core import UserError  # noqa: E402
+from gan_core.cli import entry_point  # noqa: E402
 
 
+@entry_point(interrupted="interrupted: the output folder may hold only some of the images")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checkpoint", required=True, help="a snapshot dir, or a run dir (its latest snapshot)")
@@ -27,35 +29,31 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--zip", help="competition mode: also write this submission zip")
     args = parser.parse_args(argv)
-    try:
-        from gan_core.report import parse_int_list
-        from gan_core.inference import (generate_caption_files, generate_competition, read_captions_file,
-                                        read_competition_test_data, read_test_captions)
-        from gan_core.sampling import Generator
+    from gan_core.report import parse_int_list
+    from gan_core.inference import (generate_caption_files, generate_competition, read_captions_file,
+                                    read_competition_test_data, read_test_captions)
+    from gan_core.sampling import Generator
 
+    if args.captions_file:
+        seeds = parse_int_list(args.seeds, "--seeds")
+        captions = read_captions_file(args.captions_file)
+    elif args.test_captions:
+        rows = read_test_captions(args.test_captions)
+    else:
+        if not args.dictionary:
+            raise UserError("--test-data needs --dictionary (the competition's dictionary/ folder)")
+        rows = read_competition_test_data(args.test_data, args.dictionary)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        generator = Generator(args.checkpoint)
         if args.captions_file:
-            seeds = parse_int_list(args.seeds, "--seeds")
-            captions = read_captions_file(args.captions_file)
-        elif args.test_captions:
-            rows = read_test_captions(args.test_captions)
+            written = generate_caption_files(generator, captions, seeds, args.out)
         else:
-            if not args.dictionary:
-                raise UserError("--test-data needs --dictionary (the competition's dictionary/ folder)")
-            rows = read_competition_test_data(args.test_data, args.dictionary)
-        t0 = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            generator = Generator(args.checkpoint)
-            if args.captions_file:
-                written = generate_caption_files(generator, captions, seeds, args.out)
-            else:
-                written = generate_competition(generator, rows, args.out, args.seed, args.zip)
-        for w in caught:
-            if issubclass(w.category, UserWarning):
-                print(f"warning: {w.message}", file=sys.stderr)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+            written = generate_competition(generator, rows, args.out, args.seed, args.zip)
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
     print(f"wrote {len(written)} images to {args.out} in {time.perf_counter() - t0:.1f} s "
           f"(snapshot {generator.path}, epoch {generator.epoch})" + (f"; zip {args.zip}" if args.zip else ""))
     return 0

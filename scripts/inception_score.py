@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # quiet TensorFlow C++ info (a few pre-init lines print anyway)
 
 from gan_core import UserError  # noqa: E402
+from gan_core.cli import entry_point  # noqa: E402
 from gan_core.evaluators import NAMES  # noqa: E402
 
 
@@ -61,6 +62,7 @@ def score_folder(args, batch: int) -> tuple[dict, list[tuple[str, str]], int]:
     return summary, problems, len(scores)
 
 
+@entry_point()
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
@@ -70,14 +72,7 @@ def main(argv=None) -> int:
     except ValueError:
         print(f"error: BATCH must be a positive integer, got {args.batch!r}", file=sys.stderr)
         return 2
-    try:
-        summary, problems, count = score_folder(args, batch)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    summary, problems, count = score_folder(args, batch)
     for name, why in problems[:10]:
         print(f"skipped {name}: {why}", file=sys.stderr)
     if len(problems) > 10:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from gan_core import UserError  # noqa: E402
+from gan_core.cli import entry_point  # noqa: E402
 from gan_core.prepare import PrepareConfig, prepare  # noqa: E402
 
 
+@entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--source", required=True, help="folder with jpg/ (or 102flowers/, images_*/) and text_c10/")
@@ -35,14 +36,7 @@ def main(argv=None) -> int:
         return 2
     config = PrepareConfig(sizes=sizes, min_count=args.min_count, max_len=args.max_len,
                            split_csv=args.split, competition_dir=args.competition)
-    try:
-        summary = prepare(args.source, args.out, config, progress=not args.quiet, force=args.force)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    summary = prepare(args.source, args.out, config, progress=not args.quiet, force=args.force)
     print(f"{'up to date' if summary.up_to_date else 'prepared'}: {args.out}")
     for line in summary.lines():
         print(line)

@@ -15,9 +15,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from gan_core import UserError  # noqa: E402
+from gan_core.cli import entry_point  # noqa: E402
 from gan_core.report import REPORT_IDS, REPORT_SEEDS  # noqa: E402
 
 
+@entry_point(interrupted="interrupted: the grid PNG, CSV and MD may not all be written")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="a snapshot dir, or a run dir (its latest snapshot)")
@@ -29,33 +31,29 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset (test captions)")
     parser.add_argument("--out", required=True, help="grid PNG; OUT.csv and OUT.md are written next to it")
     args = parser.parse_args(argv)
-    try:
-        from gan_core import atomic
-        from gan_core.dataset import PreparedDataset
-        from gan_core.grid import to_png
-        from gan_core.inference import read_captions_file
-        from gan_core.report import grid_rows, parse_int_list, render_grid, tiles_csv, tiles_markdown
-        from gan_core.sampling import Generator
-        from gan_core.snapshot import resolve_checkpoint
-        from gan_core.text import normalize
+    from gan_core import atomic
+    from gan_core.dataset import PreparedDataset
+    from gan_core.grid import to_png
+    from gan_core.inference import read_captions_file
+    from gan_core.report import grid_rows, parse_int_list, render_grid, tiles_csv, tiles_markdown
+    from gan_core.sampling import Generator
+    from gan_core.snapshot import resolve_checkpoint
+    from gan_core.text import normalize
 
-        ids = parse_int_list(args.ids, "--ids") if args.ids.strip() else []
-        seeds = parse_int_list(args.seeds, "--seeds")
-        captions = list(args.caption) + (read_captions_file(args.captions_file) if args.captions_file else [])
-        for caption in args.caption:
-            if not normalize(caption):
-                raise UserError(f"--caption {caption!r} is empty or has no letters/digits")
-        snapshot = resolve_checkpoint(args.checkpoint)  # before the slow model import: errors fail fast
-        rows = grid_rows(PreparedDataset(args.data), ids, captions)
-        generator = Generator(snapshot, warn_unknown=False)
-        image, _ = render_grid(generator, rows, seeds)
-        out = Path(args.out)
-        atomic.write_bytes(out, to_png(image))
-        atomic.write_text(out.with_suffix(".csv"), tiles_csv(rows, seeds))
-        atomic.write_text(out.with_suffix(".md"), tiles_markdown(rows, seeds, str(generator.path)))
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    ids = parse_int_list(args.ids, "--ids") if args.ids.strip() else []
+    seeds = parse_int_list(args.seeds, "--seeds")
+    captions = list(args.caption) + (read_captions_file(args.captions_file) if args.captions_file else [])
+    for caption in args.caption:
+        if not normalize(caption):
+            raise UserError(f"--caption {caption!r} is empty or has no letters/digits")
+    snapshot = resolve_checkpoint(args.checkpoint)  # before the slow model import: errors fail fast
+    rows = grid_rows(PreparedDataset(args.data), ids, captions)
+    generator = Generator(snapshot, warn_unknown=False)
+    image, _ = render_grid(generator, rows, seeds)
+    out = Path(args.out)
+    atomic.write_bytes(out, to_png(image))
+    atomic.write_text(out.with_suffix(".csv"), tiles_csv(rows, seeds))
+    atomic.write_text(out.with_suffix(".md"), tiles_markdown(rows, seeds, str(generator.path)))
     print(f"wrote {out} ({len(rows)} rows x {len(seeds)} seeds, snapshot {generator.path}, epoch {generator.epoch}) "
           f"and {out.with_suffix('.csv').name}, {out.with_suffix('.md').name}")
     return 0

@@ -8,10 +8,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gan_core import UserError  # noqa: E402
 from gan_core import config as cfg  # noqa: E402
+from gan_core.cli import entry_point  # noqa: E402
 
 
+@entry_point(interrupted="interrupted before the first state was saved; rerun to start again")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset (scripts/prepare_data.py)")
@@ -25,28 +26,14 @@ def main(argv=None) -> int:
                         help="tf.distribute strategy: mirrored (several local GPUs) or multiworker (TF_CONFIG)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     args = parser.parse_args(argv)
-    try:
-        run_config = Path(args.run_dir) / "config.json"
-        if args.config:
-            config = cfg.load(args.config)
-        elif run_config.is_file():
-            config = cfg.load(run_config)  # resuming: the run's own config
-        else:
-            config = cfg.TrainConfig()
-        overrides = dict(kv.split("=", 1) if "=" in kv else (kv, "") for kv in args.set)
-        for key, value in (("epochs", args.epochs), ("max_steps", args.max_steps), ("distribute", args.distribute)):
-            if value is not None:
-                overrides[key] = str(value)
-        config = cfg.with_overrides(config, overrides)
-        from gan_core.training import train
+    overrides = dict(kv.split("=", 1) if "=" in kv else (kv, "") for kv in args.set)
+    for key, value in (("epochs", args.epochs), ("max_steps", args.max_steps), ("distribute", args.distribute)):
+        if value is not None:
+            overrides[key] = str(value)
+    config = cfg.for_run(args.run_dir, args.config, overrides)
+    from gan_core.training import train
 
-        summary = train(args.data, args.run_dir, config, progress=not args.no_progress)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted before the first state was saved; rerun to start again", file=sys.stderr)
-        return 130
+    summary = train(args.data, args.run_dir, config, progress=not args.no_progress)
     state = "interrupted" if summary.interrupted else "done"
     print(f"{state}: steps {summary.start_step} -> {summary.end_step} ({summary.epochs_done} epochs) "
           f"in {summary.seconds / 60:.1f} min; snapshots: {', '.join(summary.snapshots[-3:]) or 'none'}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from gan_core import UserError  # noqa: E402
+from gan_core.cli import entry_point  # noqa: E402
 
 
+@entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset")
@@ -20,22 +23,13 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, help="training epochs (default: AlignmentConfig.epochs)")
     parser.add_argument("--seed", type=int, help="seed (default: AlignmentConfig.seed)")
     args = parser.parse_args(argv)
-    try:
-        import dataclasses
+    from gan_core.alignment import AlignmentConfig, train_alignment
 
-        from gan_core.alignment import AlignmentConfig, train_alignment
-
-        overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
-        if args.epochs is not None and args.epochs < 1:
-            raise UserError("--epochs must be positive")
-        config = dataclasses.replace(AlignmentConfig(), **overrides)
-        metrics = train_alignment(args.data, args.out, config, log=lambda m: print(m, flush=True))
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
+    if args.epochs is not None and args.epochs < 1:
+        raise UserError("--epochs must be positive")
+    config = dataclasses.replace(AlignmentConfig(), **overrides)
+    metrics = train_alignment(args.data, args.out, config, log=lambda m: print(m, flush=True))
     print(f"alignment model: test recall@1 {metrics['test_recall_at_1']:.3f}, "
           f"real R-precision {metrics.get('real_r_precision', float('nan')):.3f} -> {args.out}")
     return 0

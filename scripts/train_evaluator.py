@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from gan_core import UserError  # noqa: E402
+from gan_core.cli import entry_point  # noqa: E402
 
 
+@entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset (with 64 and 76 px images)")
@@ -24,24 +27,15 @@ def main(argv=None) -> int:
                         help="eval_metrics.pkl: also report top-1 agreement with the official classifier "
                              "(a pickle, which executes code when read: pass only files you trust)")
     args = parser.parse_args(argv)
-    try:
-        import dataclasses
+    from gan_core.evaluators.flowers import FlowersConfig, train_flowers_evaluator
 
-        from gan_core.evaluators.flowers import FlowersConfig, train_flowers_evaluator
-
-        overrides = {k: v for k, v in (("epochs", args.epochs), ("width", args.width), ("seed", args.seed))
-                     if v is not None}
-        if any(v < (0 if k == "seed" else 1) for k, v in overrides.items()):
-            raise UserError("--epochs and --width must be positive, --seed non-negative")
-        config = dataclasses.replace(FlowersConfig(), **overrides)
-        metrics = train_flowers_evaluator(args.data, args.out, config, log=lambda m: print(m, flush=True),
-                                          official_references=args.official_references)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("width", args.width), ("seed", args.seed))
+                 if v is not None}
+    if any(v < (0 if k == "seed" else 1) for k, v in overrides.items()):
+        raise UserError("--epochs and --width must be positive, --seed non-negative")
+    config = dataclasses.replace(FlowersConfig(), **overrides)
+    metrics = train_flowers_evaluator(args.data, args.out, config, log=lambda m: print(m, flush=True),
+                                      official_references=args.official_references)
     line = f"flowers evaluator: test top-1 {metrics['test_top1']:.3f}, top-5 {metrics['test_top5']:.3f}"
     if "official_agreement_top1" in metrics:
         line += f", agreement with the official argmax {metrics['official_agreement_top1']:.3f}"

@@ -150,3 +150,74 @@ def test_config_errors_are_one_line(data, tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(tmp_path / "none"),
                            "--run-dir", str(tmp_path / "r2")], capture_output=True, text=True)
     assert proc.returncode == 1 and "prepare_data.py" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_dfgan_upsampling_and_residual_init_follow_the_config():
+    from gan_core.models import dfgan
+
+    for init in (0.0, 1.0):
+        model = cfg.with_overrides(cfg.TrainConfig(), {**TINY, "model.d_residual_init": str(init)}).model
+        disc = dfgan.build_discriminator(model, 32)
+        gammas = [float(layer.gamma.numpy()) for layer in disc.backbone.layers if isinstance(layer, dfgan.DownBlock)]
+        assert len(gammas) == 4 and gammas == [init] * 4
+    outputs = {}
+    for mode in ("nearest", "bilinear"):
+        model = cfg.with_overrides(cfg.TrainConfig(), {**TINY, "model.upsample": mode}).model
+        gen = dfgan.build_generator(model, 32)
+        if outputs:
+            gen.set_weights(weights)
+        weights = gen.get_weights()
+        z, s = np.random.default_rng(0).standard_normal((2, 16)), np.random.default_rng(1).standard_normal((2, 32))
+        outputs[mode] = np.asarray(gen([z.astype("float32"), s.astype("float32")]))
+    # same weights, different upsampling: different images
+    assert np.abs(outputs["nearest"] - outputs["bilinear"]).max() > 1e-3
+    with pytest.raises(UserError, match="model.upsample"):
+        tiny_config(model__upsample="bicubic")
+
+
+def test_runs_saved_before_new_model_fields_keep_their_legacy_architecture(data, tmp_path):
+    """A run or snapshot saved before model.upsample / model.d_residual_init existed is read with the
+    values it was trained with (nearest, 0), not today's defaults, whatever those become."""
+    from gan_core.sampling import Generator
+    from gan_core.snapshot import save_snapshot
+    from gan_core.training import _check_config
+
+    ds = PreparedDataset(data)
+    config = tiny_config(model__upsample="bilinear", model__d_residual_init=1.0)  # unlike the legacy values
+    nets = build_networks(config.model, len(ds.vocab), ds.vocab.max_len, "float32", with_discriminator=False)
+    snap = save_snapshot(tmp_path / "snap", config.model, ds.vocab, nets.text_encoder, nets.generator, 1, 5, "float32")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(cfg.to_dict(config)))
+    for path in (run / "config.json", snap / "model.json"):  # strip the fields, as an old run has them
+        saved = json.loads(path.read_text())
+        for name in cfg.LEGACY_MODEL_FIELDS:
+            del saved["model"][name]
+        path.write_text(json.dumps(saved))
+
+    legacy = Generator(snap)
+    assert (legacy.config.upsample, legacy.config.d_residual_init) == ("nearest", 0.0)
+    ups = [layer.up.interpolation for layer in legacy.networks.generator.layers if hasattr(layer, "up")]
+    assert ups == ["nearest"] * 4
+
+    # What scripts/train.py resolves for a rerun: the run's own config, legacy values filled in;
+    # the resume guard accepts it, and still refuses a real architecture change.
+    resumed = cfg.for_run(run, overrides={"epochs": "3"})
+    assert (resumed.model.upsample, resumed.model.d_residual_init, resumed.epochs) == ("nearest", 0.0, 3)
+    assert _check_config(run, resumed) == resumed
+    assert json.loads((run / "config.json").read_text())["model"]["upsample"] == "nearest"
+    with pytest.raises(UserError, match="different config"):
+        _check_config(run, cfg.for_run(run, overrides={"model.upsample": "bilinear"}))
+
+
+def test_ema_settings_may_change_when_resuming(tmp_path):
+    """The EMA never feeds back into training, so a rerun may change it; other fields stay guarded."""
+    from gan_core.training import _check_config
+
+    run = tmp_path / "run"
+    run.mkdir()
+    _check_config(run, tiny_config(ema_decay=0.999, ema_start=500))  # a new run: writes config.json
+    assert _check_config(run, tiny_config(ema_decay=0.0, ema_start=0)).ema_decay == 0.0
+    assert json.loads((run / "config.json").read_text())["ema_decay"] == 0.0
+    with pytest.raises(UserError, match="different config"):
+        _check_config(run, tiny_config(ema_decay=0.0, ema_start=0, lr_g=0.5))

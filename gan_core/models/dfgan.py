@@ -64,13 +64,17 @@ class FuseBlock(layers.Layer):
 
 @keras.saving.register_keras_serializable("gan_core")
 class UpBlock(layers.Layer):
-    """x2 nearest upsample, then fuse -> conv3x3 -> fuse -> conv3x3, with a 1x1 shortcut."""
+    """x2 upsample, then fuse -> conv3x3 -> fuse -> conv3x3, with a 1x1 shortcut.
 
-    def __init__(self, in_channels: int, out_channels: int, **kwargs):
+    Nearest (DF-GAN's) copies each cell into a 2x2 block; bilinear avoids the block seams that
+    nearest left in our small, short-trained models."""
+
+    def __init__(self, in_channels: int, out_channels: int, interpolation: str = "nearest", **kwargs):
         super().__init__(**kwargs)
         self.in_channels, self.out_channels = in_channels, out_channels
+        self.interpolation = interpolation
         p = self.dtype_policy
-        self.up = layers.UpSampling2D(2, interpolation="nearest", dtype=p)
+        self.up = layers.UpSampling2D(2, interpolation=interpolation, dtype=p)
         self.fuse1 = FuseBlock(in_channels, dtype=p)
         self.conv1 = layers.Conv2D(out_channels, 3, padding="same", dtype=p)
         self.fuse2 = FuseBlock(out_channels, dtype=p)
@@ -84,16 +88,21 @@ class UpBlock(layers.Layer):
         return (self.shortcut(x) if self.shortcut is not None else x) + h
 
     def get_config(self):
-        return {**super().get_config(), "in_channels": self.in_channels, "out_channels": self.out_channels}
+        return {**super().get_config(), "in_channels": self.in_channels, "out_channels": self.out_channels,
+                "interpolation": self.interpolation}
 
 
 @keras.saving.register_keras_serializable("gan_core")
 class DownBlock(layers.Layer):
-    """conv4x4/2 -> LReLU -> conv3x3 -> LReLU residual, added as shortcut + gamma * residual."""
+    """conv4x4/2 -> LReLU -> conv3x3 -> LReLU residual, added as shortcut + gamma * residual.
 
-    def __init__(self, in_channels: int, out_channels: int, **kwargs):
+    gamma starts at residual_init: DF-GAN's 0 makes every block begin as its (linear, pooling)
+    shortcut; 1 lets D see texture from the first step."""
+
+    def __init__(self, in_channels: int, out_channels: int, residual_init: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.in_channels, self.out_channels = in_channels, out_channels
+        self.residual_init = float(residual_init)
         p = self.dtype_policy
         self.conv1 = layers.Conv2D(out_channels, 4, strides=2, padding="same", dtype=p)
         self.conv2 = layers.Conv2D(out_channels, 3, padding="same", dtype=p)
@@ -101,8 +110,7 @@ class DownBlock(layers.Layer):
         self.shortcut = layers.Conv2D(out_channels, 1, dtype=p) if in_channels != out_channels else None
 
     def build(self, input_shape):
-        # Starts at 0 so every block begins as its shortcut: stable early training.
-        self.gamma = self.add_weight(name="gamma", shape=(), initializer="zeros")
+        self.gamma = self.add_weight(name="gamma", shape=(), initializer=keras.initializers.Constant(self.residual_init))
 
     def call(self, x):
         h = ops.leaky_relu(self.conv1(x), 0.2)
@@ -111,7 +119,8 @@ class DownBlock(layers.Layer):
         return s + ops.cast(self.gamma, h.dtype) * h
 
     def get_config(self):
-        return {**super().get_config(), "in_channels": self.in_channels, "out_channels": self.out_channels}
+        return {**super().get_config(), "in_channels": self.in_channels, "out_channels": self.out_channels,
+                "residual_init": self.residual_init}
 
 
 def build_generator(config: ModelConfig, sentence_dim: int, name: str = "generator") -> keras.Model:
@@ -123,7 +132,7 @@ def build_generator(config: ModelConfig, sentence_dim: int, name: str = "generat
     x = layers.Dense(4 * 4 * channels[0], name="fc")(noise)
     x = layers.Reshape((4, 4, channels[0]))(x)
     for i, (cin, cout) in enumerate(zip(channels[:-1], channels[1:])):
-        x = UpBlock(cin, cout, name=f"up{i}")(x, cond)
+        x = UpBlock(cin, cout, interpolation=config.upsample, name=f"up{i}")(x, cond)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2D(3, 3, padding="same", name="to_rgb")(x)
     image = layers.Activation("tanh", dtype="float32", name="image")(x)
@@ -140,7 +149,7 @@ def build_discriminator(config: ModelConfig, sentence_dim: int, name: str = "dis
     image = keras.Input((config.image_size, config.image_size, 3), name="image")
     x = layers.Conv2D(channels[0], 3, padding="same", name="from_rgb")(image)
     for i, (cin, cout) in enumerate(zip(channels[:-1], channels[1:])):
-        x = DownBlock(cin, cout, name=f"down{i}")(x)
+        x = DownBlock(cin, cout, residual_init=config.d_residual_init, name=f"down{i}")(x)
     backbone = keras.Model(image, x, name=f"{name}_backbone")
 
     # Conditional head (DF-GAN D_GET_LOGITS): features + replicated sentence at 4x4.

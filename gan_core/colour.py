@@ -1,0 +1,19 @@
+"""Name the dominant petal colour of a generated image: a rough check that colour words are followed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+PALETTE = {"red": (200, 30, 40), "yellow": (230, 205, 40), "white": (235, 235, 230), "purple": (120, 60, 170),
+           "pink": (235, 130, 180), "orange": (240, 130, 30)}
+
+
+def dominant_colour(image: np.ndarray) -> str:
+    """Nearest PALETTE name to the mean of the 256 brightest, most saturated central pixels of a
+    uint8 [64, 64, 3] image (petals rather than dark background or leaves)."""
+    centre = image[16:48, 16:48].reshape(-1, 3).astype(np.float32)
+    saturation = centre.max(1) - centre.min(1)
+    brightness = centre.max(1)
+    keep = centre[np.argsort(saturation + brightness)[-256:]]
+    mean = keep.mean(0)
+    return min(PALETTE, key=lambda name: float(np.sum((np.array(PALETTE[name]) - mean) ** 2)))

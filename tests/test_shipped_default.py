@@ -1,0 +1,55 @@
+"""The shipped default run: what the README promises about checkpoints/default, checked on the files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from gan_core.colour import dominant_colour
+from gan_core.sampling import Generator
+from gan_core.snapshot import list_snapshots
+
+DEFAULT = ROOT / "checkpoints" / "default"
+
+
+def cached_score(snapshot) -> float:
+    return json.loads((snapshot / "scores_flowers.json").read_text())["result"]["score"]
+
+
+@pytest.fixture(scope="module")
+def best():
+    """The shipped snapshot with the best cached competition score: the one the README recommends."""
+    return Generator(min(list_snapshots(DEFAULT), key=cached_score))
+
+
+def test_layout_size_and_no_training_state():
+    snapshots = list_snapshots(DEFAULT)
+    epochs = [json.loads((s / "model.json").read_text())["epoch"] for s in snapshots]
+    assert len(snapshots) >= 5 and epochs == sorted(epochs)
+    assert epochs[0] <= 5 and epochs[-1] >= 4 * epochs[1]  # early, middle and late
+    for name in ("config.json", "metrics.csv", "train.log", "vocab.json"):
+        assert (DEFAULT / name).is_file(), name
+    for snap in snapshots:
+        assert (snap / "samples.png").is_file() and (snap / "scores_flowers.json").is_file(), snap
+    files = [p for p in DEFAULT.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 40 * 2**20
+    assert not [p for p in files if "state" in p.parts or p.suffix == ".index" or "ckpt" in p.name]
+    with np.load(snapshots[-1] / "weights.npz") as weights:
+        assert all(weights[k].dtype == np.float16 for k in weights.files if weights[k].dtype.kind == "f")
+
+
+def test_best_snapshot_follows_colour_words(best):
+    for colour in ("red", "yellow", "white"):
+        images = best.generate([f"this flower has {colour} petals"] * 16, list(range(16)))
+        names = [dominant_colour(image) for image in images]
+        assert names.count(colour) >= 9, (colour, names)
+
+
+def test_best_snapshot_seeds_differ_and_cached_score_beats_noise(best):
+    images = best.generate(["this flower has white petals and a yellow center"] * 8, list(range(8))).astype(float)
+    pairwise = [np.abs(images[i] - images[j]).mean() for i in range(8) for j in range(i + 1, 8)]
+    assert min(pairwise) > 5.0  # no two seeds give (nearly) the same image
+    cached = json.loads((best.path / "scores_flowers.json").read_text())["result"]
+    baselines = json.loads((ROOT / "results" / "baselines.json").read_text())
+    assert cached["n_images"] == 819 and cached["score"] < baselines["noise"]["score"]
