@@ -34,6 +34,15 @@ def shown_errors(what: str = "this section"):
         traceback.print_exc()  # the console keeps the details
 
 
+def display_path(path: str | Path, root: Path) -> str:
+    """`path` as the user knows it: relative to the checkpoints root's parent (checkpoints/RUN/...)
+    rather than the server's absolute path."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve().parent))
+    except ValueError:
+        return str(path)
+
+
 def remembered(key: str, options: list, default=None):
     """The index for a selectbox whose choice survives page switches (widget state does not)."""
     value = st.session_state.get(f"keep_{key}", default)
@@ -125,20 +134,30 @@ def parse_seeds(text: str, limit: int = MAX_SEEDS) -> list[int]:
     return seeds
 
 
-def check_captions(vocab, captions: list[str]) -> list[str]:
-    """Raise a UserError for an empty caption; return warnings for captions the model cannot read."""
+def check_captions(vocab, captions: list[str], labels: list[str] | None = None) -> list[str]:
+    """Raise a UserError for an empty caption; return warnings for words the model cannot read.
+    `labels` name the captions in messages (e.g. "Row 3"); the caption text alone otherwise."""
+    from gan_core.text import tokenize
+
     notes = []
-    for caption in captions:
+    for k, caption in enumerate(captions):
+        where = f"{labels[k]}: " if labels else ""
         if len(caption) > 2000:
-            raise UserError(f"a caption of {len(caption)} characters is too long (keep it under 2000)")
+            raise UserError(f"{where}a caption of {len(caption)} characters is too long (keep it under 2000)")
         encoded = vocab.encode(caption)
         if encoded.length == 0:
-            raise UserError(f"the caption {caption!r} is empty: it needs at least one word (letters or digits)")
+            raise UserError(f"{where}the caption {caption!r} is empty: it needs at least one word (letters or digits)")
         shown = caption if len(caption) < 80 else caption[:77] + "…"
+        unknown = list(dict.fromkeys(t for t in tokenize(caption)[: vocab.max_len] if t not in vocab.index))
         if encoded.unknown == encoded.length:
-            notes.append(f"No word of “{shown}” is in the model's vocabulary, so the image ignores the text.")
-        elif encoded.truncated:
-            notes.append(f"“{shown}” is longer than {vocab.max_len} words; only the first {vocab.max_len} are used.")
+            notes.append(f"{where}no word of “{shown}” is in the model's vocabulary, so the model reads it as "
+                         f"no text at all.")
+        elif unknown:
+            notes.append(f"{where}{len(unknown)} word(s) of “{shown}” are not in the model's vocabulary and are "
+                         f"read as unknown: {', '.join(unknown[:8])}.")
+        if encoded.truncated:
+            notes.append(f"{where}“{shown}” is longer than {vocab.max_len} words; only the first {vocab.max_len} "
+                         f"are used.")
     return notes
 
 

@@ -95,6 +95,24 @@ def sharp_drops(values: Sequence[float | None], threshold: float = 0.3) -> list[
     return flags
 
 
+DROP_METRICS = ("feature_within", "feature_across", "pixel_within", "pixel_across", "distinct_classes")
+
+
+def collapse_flags(records: Sequence[dict], threshold: float = 0.3,
+                   metrics: Sequence[str] = DROP_METRICS) -> list[list[str]]:
+    """Per record (one snapshot, in training order): the metrics that fall by more than `threshold`
+    below their previous known value. Collapse shows in any of them: seeds stop mattering
+    (within captions) or captions stop mattering (across captions, distinct classes)."""
+    flags: list[list[str]] = [[] for _ in records]
+    for metric in metrics:
+        values = [r.get(metric) for r in records]
+        values = [None if v is None or v != v else float(v) for v in values]  # NaN: not measured
+        for k, bad in enumerate(sharp_drops(values, threshold)):
+            if bad:
+                flags[k].append(metric)
+    return flags
+
+
 def measure_snapshot(grid: np.ndarray, predict: Callable | None = None) -> dict:
     """Diversity numbers of one snapshot's images uint8 [C, S, 64, 64, 3] (C captions x S seeds).
 

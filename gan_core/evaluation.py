@@ -94,6 +94,9 @@ def evaluate_images(images, ids, data_dir, evaluator=None, alignment=None, progr
 
     progress(0.35, "features of the real test images (FID)")
     rows, _ = _test_rows(dataset)
+    if len(set(ids.tolist())) < len(rows):
+        notes.append(f"only {len(set(ids.tolist()))} of the {len(rows)} test images: IS and FID over a subset are "
+                     f"not comparable with the full set's, and a submission needs all {len(rows)}")
     real = np.asarray(dataset.images(64))[rows].astype(np.float32)
     _, real_features = evaluator.predict(real)
     if len(images) >= 2 and len(real) >= 2:

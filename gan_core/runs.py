@@ -154,6 +154,9 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
     else:
         epochs = float(snapshots[-1].epoch) if snapshots else 0.0
         steps, seconds = (snapshots[-1].step or 0) if snapshots else 0, 0.0
+    stepped = [s for s in snapshots if s.step is not None and s.problem is None]
+    if stepped and stepped[-1].step >= steps:  # the epoch-end snapshot comes after the last metrics row
+        epochs, steps = float(stepped[-1].epoch), stepped[-1].step
     return RunSummary(run_dir.name, run_dir, config, snapshots, round(epochs, 2), steps, seconds, problems)
 
 

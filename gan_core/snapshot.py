@@ -109,6 +109,24 @@ def load_weights_into(path: str | Path, text_encoder, generator) -> None:
             var.assign(value.astype(var.dtype))
 
 
+def text_encoder_digest(path: str | Path) -> str:
+    """A hash of a snapshot's text-encoder weights: equal for snapshots whose encoder is the same
+    (a pretrained encoder stays frozen while the GAN trains), so their caption embeddings are too."""
+    import hashlib
+
+    path = Path(path)
+    digest = hashlib.sha256()
+    try:
+        with np.load(path / "weights.npz") as data:
+            for key in sorted(k for k in data.files if k.startswith("text_encoder/")):
+                value = np.ascontiguousarray(data[key])
+                digest.update(f"{key}:{value.dtype}:{value.shape}".encode())
+                digest.update(value.tobytes())
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise UserError(f"snapshot {path} is corrupt (weights.npz unreadable: {exc})") from None
+    return digest.hexdigest()
+
+
 def resolve_checkpoint(path: str | Path) -> Path:
     """A snapshot dir, or a run dir (-> its latest snapshot)."""
     path = Path(path)

@@ -169,4 +169,10 @@ class GANTrainer:
     def train_step(self, batch) -> dict:
         """Run one step on a (distributed) batch; returns float metrics."""
         with_gp = self.config.gp_weight > 0 and int(self.step.numpy()) % self.config.gp_every == 0
-        return {k: float(v) for k, v in self._step_fns[with_gp](batch).items()}
+        metrics = {k: float(v) for k, v in self._step_fns[with_gp](batch).items()}
+        # The penalty runs every gp_every steps only; report its latest value on the others, so a
+        # metrics log sampled every N steps never shows a constant 0.
+        if with_gp:
+            self.last_gp = metrics["gp"]
+        metrics["gp"] = getattr(self, "last_gp", 0.0)
+        return metrics

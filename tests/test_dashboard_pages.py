@@ -109,7 +109,18 @@ def test_report_grid_records_every_cell_seed(app_env, workspace):
     assert (table[table["column"] == 1]["seed"] == 0).all()
     for c in range(2, 6):
         assert table[table["column"] == c]["seed"].nunique() == 1 and table[table["column"] == c]["seed"].iloc[0] > 4
-    assert {b.label for b in at.download_button} == {"Download PNG", "Download CSV", "Download Markdown"}
+    assert {b.label for b in at.download_button} == {"Download PNG", "Download CSV", "Download MD"}
+    at.text_input(key="report_row_4").set_value("?!").run()  # an empty caption is named by its row
+    assert "Row 5: the caption '?!' is empty" in texts(at.error) and not at.exception
+
+
+def test_paths_are_shown_relative_to_the_checkpoints_folder(tmp_path):
+    from dashboard.components import display_path
+
+    root = tmp_path / "checkpoints"
+    shown = display_path(root / "default" / "snapshots" / "epoch_0035", root)
+    assert shown == "checkpoints/default/snapshots/epoch_0035"
+    assert display_path("/elsewhere/x", root) == "/elsewhere/x"
 
 
 def test_embeddings_page_map_similarity_and_disk_cache(app_env, workspace):
@@ -129,6 +140,9 @@ def test_embeddings_page_map_similarity_and_disk_cache(app_env, workspace):
     neighbours = at.dataframe[0].value
     assert len(neighbours) == 10 and neighbours["cosine"].is_monotonic_decreasing
     assert "yours" not in set(neighbours["source"])  # a caption is not its own neighbour
+    at.text_input(key="emb_b_find").set_value("no caption says this").run()  # B not found: no made-up B
+    assert not at.metric and len(at.dataframe) == 1 and "No caption contains" in texts(at.info)
+    at.text_input(key="emb_b_find").set_value("").run()
     at.radio(key="emb_colour").set_value("Flower class (visualisation only)").run()
     at.toggle(key="emb_compare").set_value(True).run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
@@ -143,13 +157,15 @@ def test_scores_page_scores_once_then_reads_the_cache(app_env, workspace):
     assert not at.error, texts(at.error)
     assert "Scored and cached." in texts(at.success)
     names = {m.label for m in at.metric}
-    assert {"score", "inception score", "class top1"} <= names
+    assert {"score (lower is better)", "IS", "class top-1"} <= names
     assert (workspace.tiny_run / "snapshots" / "epoch_0002" / "scores_flowers.json").is_file()
     history = at.dataframe[-1].value
-    assert list(history["epoch"]) == [2] and "score" in history
+    assert list(history["epoch"]) == [2] and {"score (lower is better)", "FID", "R-precision"} <= set(history)
     at.button(key="score_snapshot").click().run()
     assert "Loaded from the cache" in texts(at.success)
-    # an inference folder outside the checkpoints root is refused
+    # no folder typed: said so; a folder outside the checkpoints root is refused
+    at.button(key="score_folder_go").click().run()
+    assert "type a folder first" in texts(at.error)
     at.text_input(key="score_folder").set_value("../../").run()
     at.button(key="score_folder_go").click().run()
     assert "outside the folders this app may read" in texts(at.error)
@@ -160,6 +176,7 @@ def test_mode_collapse_page_measures_each_snapshot_once(app_env, workspace):
     at.text_input(key="mc_seeds").set_value("0-3").run()
     at.button(key="mc_measure").click().run()
     assert not at.error, texts(at.error)
+    assert not [b for b in at.button if b.key == "mc_measure"]  # redrawn at once without the button
     table = at.dataframe[0].value
     assert list(table["epoch"]) == [1, 2]
     assert (table["pixel diversity within captions"] > 0).all()

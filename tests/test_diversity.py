@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import conftest  # noqa: F401
-from gan_core.diversity import (across_caption_diversity, cache_key, cached_measure, distinct_classes,
-                                mean_pairwise_distance, measure_snapshot, nearest_real, pairwise_distances,
-                                pixel_features, read_cached, sharp_drops, within_caption_diversity)
+from gan_core.diversity import (across_caption_diversity, cache_key, cached_measure, collapse_flags,
+                                distinct_classes, mean_pairwise_distance, measure_snapshot, nearest_real,
+                                pairwise_distances, pixel_features, read_cached, sharp_drops,
+                                within_caption_diversity)
 
 
 def loop_mean_pairwise(rows):
@@ -105,3 +106,14 @@ def test_cached_measure_computes_once_per_key(tmp_path):
     assert len(calls) == 2
     stored = json.loads((tmp_path / f"diversity_{cache_key(['a'], [0, 1], None)}.json").read_text())
     assert stored["seeds"] == [0, 1] and stored["captions"] == ["a"]
+
+
+def test_collapse_flags_any_diversity_metric_that_falls():
+    # Epoch 30 of the shipped run: seeds still differ, but the captions stop mattering.
+    records = [{"feature_within": 7.0, "feature_across": 8.1, "pixel_across": 0.20, "distinct_classes": 19},
+               {"feature_within": 6.9, "feature_across": 5.4, "pixel_across": 0.08, "distinct_classes": 13},
+               {"feature_within": 3.0, "feature_across": float("nan"), "pixel_across": 0.08, "distinct_classes": 12}]
+    flags = collapse_flags(records, threshold=0.3)
+    assert flags[0] == [] and set(flags[1]) == {"feature_across", "pixel_across", "distinct_classes"}
+    assert flags[2] == ["feature_within"]  # NaN counts as not measured, not as a drop
+    assert collapse_flags(records, threshold=0.9) == [[], [], []]

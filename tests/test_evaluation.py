@@ -70,6 +70,9 @@ def test_numbers_agree_with_the_metric_functions(world, models):
     real_result = evaluation.evaluate_images(real, real_ids, world.data, evaluator=evaluator, alignment=alignment)
     assert real_result["class_top1"] == 1.0 and real_result["class_top5"] == 1.0
     assert real_result["cosine"] < 1e-5 and abs(real_result[f"fid_{evaluator.name}"]) < 1e-3
+    assert not any("test images" in n for n in real_result["notes"])  # the full set: no subset warning
+    part = evaluation.evaluate_images(real[:3], real_ids[:3], world.data, evaluator=evaluator, alignment=alignment)
+    assert any(n.startswith(f"only 3 of the {len(real_ids)} test images") for n in part["notes"])
 
 
 def test_baselines(world):

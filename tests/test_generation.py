@@ -159,3 +159,26 @@ def test_export_keeps_generation_close_and_drops_state(run, tmp_path):
     assert pick_spread([f"e{i}" for i in range(21)], 5) == ["e0", "e5", "e10", "e15", "e20"]
     with pytest.raises(UserError, match="not in"):
         export_run(run_dir, tmp_path / "x", ["epoch_0099"])
+
+
+def test_text_encoder_digest_follows_the_encoder_weights_only(run, tmp_path):
+    import shutil
+
+    from gan_core.snapshot import list_snapshots, text_encoder_digest
+
+    original = list_snapshots(run[0])[0]
+    base = text_encoder_digest(original)
+    arrays = dict(np.load(original / "weights.npz"))
+
+    def variant(name, change):
+        folder = tmp_path / name
+        shutil.copytree(original, folder)
+        np.savez(folder / "weights.npz", **{k: change(k, v) for k, v in arrays.items()})
+        return text_encoder_digest(folder)
+
+    assert variant("same", lambda k, v: v) == base
+    assert variant("g", lambda k, v: v + 1 if k.startswith("generator/") else v) == base  # only G trained
+    assert variant("t", lambda k, v: v * 2 if k.startswith("text_encoder/") else v) != base
+    (tmp_path / "same" / "weights.npz").write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="corrupt"):
+        text_encoder_digest(tmp_path / "same")

@@ -69,10 +69,13 @@ def test_summary_of_a_good_run(root):
     assert [s.epoch for s in summary.snapshots] == [1, 5] and summary.problems == []
     row = summary.row()
     assert row["arch"] == "dfgan" and row["ngf/ndf"] == "16/8" and row["text mode"] == "joint"
-    assert row["batch"] == "32" and row["epochs"] == "1/10" and row["steps"] == 20
+    # the epoch-5 snapshot (step 50) is newer than the last metrics row (step 20, epoch 1.0): it counts
+    assert row["batch"] == "32" and row["epochs"] == "5/10" and row["steps"] == 50
+    (root / "ok" / "metrics.csv").write_text("step,epoch,time,d_loss,g_loss\n60,6.0,7300.0,0.9,1.8\n")
+    assert summarize_run(root / "ok").row()["epochs"] == "6/10"  # and metrics newer than the snapshot count
     assert row["training time"] == "2h 00m" and row["snapshots"] == 2
     assert sample_captions(root / "ok") == ["a red flower", "a white flower"]
-    assert list(read_metrics(root / "ok")["g_loss"]) == [2.0, 1.8]
+    assert list(read_metrics(root / "ok")["g_loss"]) == [1.8]
 
 
 def test_summary_reports_corrupt_parts_without_raising(root):

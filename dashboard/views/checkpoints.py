@@ -5,10 +5,11 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import page_roots, parse_seeds, shown_errors, snapshot_ui
+from dashboard.components import check_captions, page_roots, parse_seeds, show_notes, shown_errors, snapshot_ui
 from gan_core.grid import compose_grid, to_png
 from gan_core.runs import METRIC_COLUMNS, list_runs, read_metrics, sample_captions, summarize_run
 
+MAX_COMPARE_CAPTIONS = 8
 roots = page_roots()
 st.title("Checkpoints")
 st.caption(f"Runs under `{roots.checkpoints}`")
@@ -21,6 +22,9 @@ def loss_curves_ui(summaries) -> None:
     chosen = left.multiselect("Runs", names, default=logged[:3], key="curve_runs")
     metrics = mid.multiselect("Metrics", list(METRIC_COLUMNS), default=["d_loss", "g_loss"], key="curve_metrics")
     x_axis = right.radio("x-axis", ["step", "epoch"], horizontal=True, key="curve_x")
+    if not chosen or not metrics:
+        st.info("Choose at least one run and one metric.")
+        return
     frames = []
     for name in chosen:
         table = read_metrics(roots.checkpoints / name)
@@ -32,6 +36,14 @@ def loss_curves_ui(summaries) -> None:
         st.info("No logged metrics for these runs yet (metrics.csv appears after the first log_every steps).")
         return
     data = pd.concat(frames, ignore_index=True)
+    flat = [m for m in metrics if m in set(data["metric"]) and not data.loc[data["metric"] == m, "value"].any()]
+    if flat:
+        st.caption(f"Always 0 in these runs, not drawn: {', '.join(flat)} (kl exists only in the dcgan model; "
+                   f"runs trained before gp carried its latest value logged it as 0 between its lazy steps).")
+        data = data[~data["metric"].isin(flat)]
+        metrics = [m for m in metrics if m not in flat]
+        if data.empty:
+            return
     figure = px.line(data, x=x_axis, y="value", color="run", facet_col="metric", facet_col_wrap=2,
                      height=300 * ((len(metrics) + 1) // 2), template="plotly_white")
     figure.update_yaxes(matches=None, showticklabels=True, title=None)
@@ -47,7 +59,8 @@ def sample_grids_ui(summaries) -> None:
     epochs = sorted({i.epoch for s in with_samples for i in s.snapshots if i.samples and i.problem is None})
     epoch = epochs[0] if len(epochs) == 1 else st.select_slider(
         "Snapshot epoch (all runs)", epochs, value=epochs[-1], key="grid_epoch")
-    columns = st.columns(2)  # half width even for one run: the 64 px tiles stay sharp
+    # Two runs side by side; one run gets the full width so the grid's caption labels stay readable.
+    columns = st.columns(2) if len(with_samples) > 1 else [st.container()]
     for k, summary in enumerate(with_samples):
         shown = [i for i in summary.snapshots if i.samples and i.problem is None and i.epoch <= epoch]
         column = columns[k % len(columns)]
@@ -76,11 +89,16 @@ def compare_ui() -> None:
     if not captions:
         st.info("Type at least one caption.")
         return
+    if len(captions) > MAX_COMPARE_CAPTIONS:
+        st.warning(f"{len(captions)} captions given: the first {MAX_COMPARE_CAPTIONS} are shown.")
+        captions = captions[:MAX_COMPARE_CAPTIONS]
     seeds = parse_seeds(seeds_text, limit=16)
+    vocab = loaders.load_generator(snap_a).vocab
+    show_notes(check_captions(vocab, captions, [f"Caption {k + 1}" for k in range(len(captions))]))
     for column, snapshot in ((left, snap_a), (right, snap_b)):
         with column, shown_errors(f"Generating from {snapshot}"):
-            grid = loaders.generate_grid(snapshot, tuple(captions[:8]), tuple(seeds))
-            png = to_png(compose_grid(grid, captions[:8], [f"seed {s}" for s in seeds], label_width=180))
+            grid = loaders.generate_grid(snapshot, tuple(captions), tuple(seeds))
+            png = to_png(compose_grid(grid, captions, [f"seed {s}" for s in seeds], label_width=180))
             st.image(png, caption=f"{Path(snapshot).parents[1].name} / {Path(snapshot).name}", width="stretch")
 
 

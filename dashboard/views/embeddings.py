@@ -8,8 +8,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import check_captions, page_roots, show_notes, shown_errors, snapshot_ui
+from dashboard.components import check_captions, display_path, page_roots, show_notes, shown_errors, snapshot_ui
 from gan_core.embeddings import colour_word, cosine_similarity, nearest_neighbours, place_new
+from gan_core.snapshot import text_encoder_digest
 
 COLOURS = {"red": "#d62728", "pink": "#e377c2", "orange": "#ff7f0e", "yellow": "#e6c619", "white": "#b0b0b0",
            "purple": "#7b3fa0", "blue": "#1f57b4", "green": "#2ca02c", "brown": "#8c564b", "black": "#222222",
@@ -17,6 +18,8 @@ COLOURS = {"red": "#d62728", "pink": "#e377c2", "orange": "#ff7f0e", "yellow": "
 COLOUR_BY = {"Colour word in the caption": "colour", "Flower class (visualisation only)": "class",
              "Source (test / train / yours)": "source"}
 MAX_MATCHES = 300
+# 102 classes: one distinct hue each (a qualitative palette would repeat every 10-24 classes).
+CLASS_COLOURS = px.colors.sample_colorscale("Turbo", [k / 101 for k in range(102)])
 
 roots = page_roots()
 st.title("Caption embeddings")
@@ -59,13 +62,19 @@ def scatter(table, layout, colour_by: str, title: str | None):
     data["class"] = data["class"].astype(str).replace("-1", "unknown")
     data["text"] = data["caption"].str.wrap(60).str.replace("\n", "<br>")
     base, yours = data[data["source"] != "yours"], data[data["source"] == "yours"]
+    if colour_by == "source":  # later traces draw on top: the 819 test captions over the training ones
+        base = base.sort_values("source", ascending=False, kind="stable")
+    palette = {"colour": {"color_discrete_map": COLOURS}, "class": {"color_discrete_sequence": CLASS_COLOURS},
+               "source": {}}[colour_by]
     figure = px.scatter(base, x="x", y="y", color=colour_by, hover_name="text",
                         hover_data={"id": True, "source": True, "x": False, "y": False, colour_by: True},
-                        color_discrete_map=COLOURS if colour_by == "colour" else None, title=title,
-                        height=560, template="plotly_white", render_mode="webgl")
+                        title=title, height=560, template="plotly_white", render_mode="webgl", **palette)
     figure.update_traces(marker={"size": 5, "opacity": 0.7})
+    if colour_by == "class":
+        figure.update_layout(showlegend=False)  # 102 entries: hover a point for its class
     if len(yours):
-        figure.add_trace(go.Scatter(x=yours["x"], y=yours["y"], mode="markers", name="your captions",
+        # WebGL too: an SVG trace would be drawn beneath the WebGL points and hide in the clusters.
+        figure.add_trace(go.Scattergl(x=yours["x"], y=yours["y"], mode="markers", name="your captions",
                                     hovertext=yours["text"], hoverinfo="text",
                                     marker={"symbol": "star", "size": 16, "color": "black",
                                             "line": {"width": 1, "color": "white"}}))
@@ -82,7 +91,7 @@ def pick_caption_ui(table, label: str, key: str, default: int) -> int:
     candidates = table.index[table["caption"].str.lower().str.contains(query, regex=False)] if query else table.index
     if len(candidates) == 0:
         st.info(f"No caption contains “{query}”.")
-        return default
+        return None
     candidates = list(candidates[:MAX_MATCHES])
     return st.selectbox(label, candidates, key=key, index=candidates.index(default) if default in candidates else 0,
                         format_func=lambda i: f"[{table.at[i, 'source']} {table.at[i, 'id']}] {table.at[i, 'caption']}")
@@ -95,12 +104,18 @@ def similarity_ui(table, embeddings) -> None:
         first = pick_caption_ui(table, "caption A", "emb_a", 0)
     with right:
         second = pick_caption_ui(table, "caption B", "emb_b", min(1, len(table) - 1))
-    st.metric("Cosine similarity (A, B)", f"{cosine_similarity(embeddings[first], embeddings[second]):.3f}")
+    if first is not None and second is not None:
+        st.metric("Cosine similarity (A, B)", f"{cosine_similarity(embeddings[first], embeddings[second]):.3f}")
     for column, index, name in zip(st.columns(2), (first, second), "AB"):
+        if index is None:
+            continue
         idx, sims = nearest_neighbours(embeddings, embeddings[index], k=10, exclude=index)
         column.caption(f"Nearest neighbours of {name}")
-        column.dataframe(pd.DataFrame({"cosine": np.round(sims, 3), "source": table.loc[idx, "source"].to_numpy(),
-                                       "caption": table.loc[idx, "caption"].to_numpy()}), hide_index=True)
+        column.dataframe(pd.DataFrame({"cosine": sims, "source": table.loc[idx, "source"].to_numpy(),
+                                       "caption": table.loc[idx, "caption"].to_numpy()}), hide_index=True,
+                         column_config={"cosine": st.column_config.NumberColumn(format="%.3f", width="small"),
+                                        "source": st.column_config.TextColumn(width="small"),
+                                        "caption": st.column_config.TextColumn(width="large")})
 
 
 if snapshot is None:
@@ -117,11 +132,19 @@ with shown_errors("Caption embeddings"):
     table, embeddings, layout = with_own(snapshot, *projection(snapshot, sample), own)
     st.caption(f"{len(table)} captions ({(table['source'] == 'test').sum()} test, "
                f"{(table['source'] == 'train').sum()} training, {len(own)} yours); UMAP, cosine metric.")
+    if second and text_encoder_digest(second) == text_encoder_digest(snapshot):
+        st.info(f"`{display_path(snapshot, roots.checkpoints)}` and `{display_path(second, roots.checkpoints)}` "
+                f"hold the same text encoder (pretrained, then frozen while the GAN trains), so their caption "
+                f"maps are identical: one map is shown. Compare with a run that trains its encoder "
+                f"(`model.text.mode=joint`) or another pretraining.")
+        second = None
     if second:
         table_b, embeddings_b, layout_b = with_own(second, *projection(second, sample), own)
         left, right = st.columns(2)
-        left.plotly_chart(scatter(table, layout, colour_by, f"A: {snapshot}"), key="emb_plot_a")
-        right.plotly_chart(scatter(table_b, layout_b, colour_by, f"B: {second}"), key="emb_plot_b")
+        left.plotly_chart(scatter(table, layout, colour_by, f"A: {display_path(snapshot, roots.checkpoints)}"),
+                          key="emb_plot_a")
+        right.plotly_chart(scatter(table_b, layout_b, colour_by, f"B: {display_path(second, roots.checkpoints)}"),
+                           key="emb_plot_b")
     else:
         st.plotly_chart(scatter(table, layout, colour_by, None), key="emb_plot")
     similarity_ui(table, embeddings)

@@ -1,10 +1,14 @@
 """Generate & interpolate: a caption (typed or a test caption) with chosen seeds; seed and caption
 interpolation strips with PNG and GIF downloads."""
 
+import re
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import exports, loaders
-from dashboard.components import check_captions, page_roots, parse_seeds, show_notes, shown_errors, snapshot_ui
+from dashboard.components import (check_captions, display_path, page_roots, parse_seeds, show_notes, shown_errors,
+                                  snapshot_ui)
 from gan_core import UserError
 
 DEFAULT_CAPTION = "this flower has white petals and a bright yellow center"
@@ -19,12 +23,12 @@ snapshot = snapshot_ui(roots.checkpoints)
 def caption_ui() -> str | None:
     source = st.radio("Caption", ["Type a caption", "Pick a test caption"], horizontal=True, key="gen_source")
     if source == "Type a caption":
-        return st.text_input("Your caption", DEFAULT_CAPTION, key="gen_caption", max_chars=2000)
+        return st.text_input("Your caption", DEFAULT_CAPTION, key="gen_caption")
     try:
         table = loaders.test_captions(str(roots.data))
     except UserError as exc:
         st.info(f"Test captions need the prepared data set. {exc}")
-        return st.text_input("Your caption", DEFAULT_CAPTION, key="gen_caption_fallback", max_chars=2000)
+        return st.text_input("Your caption", DEFAULT_CAPTION, key="gen_caption_fallback")
     query = st.text_input("Search test captions by ID or words", "", key="gen_search").strip().lower()
     matches = table
     if query:
@@ -42,12 +46,18 @@ def caption_ui() -> str | None:
     return texts[chosen]
 
 
-def strip_downloads(images, labels, name: str) -> None:
+def strip_downloads(images, labels, key: str, name: str) -> None:
+    """PNG and GIF downloads; `name` (file name without extension) says what the strip shows."""
+    name = f"{Path(snapshot).parents[1].name}_e{loaders.load_generator(snapshot).epoch}_{name}"
     left, right, _ = st.columns([1, 1, 4])
     left.download_button("Download PNG", exports.strip_png(images, labels), file_name=f"{name}.png",
-                         mime="image/png", key=f"{name}_png")
+                         mime="image/png", key=f"{key}_png")
     right.download_button("Download GIF", exports.gif(images), file_name=f"{name}.gif", mime="image/gif",
-                          key=f"{name}_gif")
+                          key=f"{key}_gif")
+
+
+def slug(caption: str, words: int = 6) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", caption.lower())[:words]) or "caption"
 
 
 def seed_interpolation_ui(caption: str) -> None:
@@ -60,11 +70,11 @@ def seed_interpolation_ui(caption: str) -> None:
     images = loaders.interpolate_noise(snapshot, caption, int(seed_a), int(seed_b), int(count), how)
     labels = [f"t={t / (count - 1):.2f}" for t in range(count)]
     st.image(list(images), caption=labels, width=96)
-    strip_downloads(images, labels, f"seeds_{seed_a}_{seed_b}_{how}")
+    strip_downloads(images, labels, "seeds", f"{slug(caption)}_seeds{seed_a}-{seed_b}_{how}")
 
 
 def caption_interpolation_ui(caption: str) -> None:
-    other = st.text_input("Caption B", OTHER_CAPTION, key="int_caption_b", max_chars=2000)
+    other = st.text_input("Caption B", OTHER_CAPTION, key="int_caption_b")
     seed_col, steps_col = st.columns(2)
     seed = seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="int_caption_seed")
     count = steps_col.slider("Steps", 3, 16, 8, key="int_caption_steps")
@@ -73,7 +83,7 @@ def caption_interpolation_ui(caption: str) -> None:
     labels = [f"t={t / (count - 1):.2f}" for t in range(count)]
     st.caption(f"From “{caption}” to “{other}”, seed {seed}.")
     st.image(list(images), caption=labels, width=96)
-    strip_downloads(images, labels, f"captions_seed_{seed}")
+    strip_downloads(images, labels, "captions", f"{slug(caption, 3)}_to_{slug(other, 3)}_seed{seed}")
 
 
 if snapshot is None:
@@ -82,7 +92,8 @@ if snapshot is None:
 
 with shown_errors("Loading the snapshot"):
     generator = loaders.load_generator(snapshot)
-    st.caption(f"Snapshot `{snapshot}` (epoch {generator.epoch}, vocabulary of {len(generator.vocab)} words)")
+    st.caption(f"Snapshot `{display_path(snapshot, roots.checkpoints)}` (epoch {generator.epoch}, "
+               f"vocabulary of {len(generator.vocab)} words)")
     caption = caption_ui()
     seeds = parse_seeds(st.text_input("Seeds", "0-7", key="gen_seeds",
                                       help="Whole numbers, comma-separated, ranges allowed: `0, 5, 10-13`"))
@@ -90,7 +101,7 @@ with shown_errors("Loading the snapshot"):
         show_notes(check_captions(generator.vocab, [caption]))
         images = loaders.generate_pairs(snapshot, (caption,) * len(seeds), tuple(seeds))
         st.image(list(images), caption=[f"seed {s}" for s in seeds], width=104)
-        strip_downloads(images, [f"seed {s}" for s in seeds], "samples")
+        strip_downloads(images, [f"seed {s}" for s in seeds], "samples", slug(caption))
 
         st.subheader("Interpolate")
         seeds_tab, captions_tab = st.tabs(["Between two seeds", "Between two captions"])

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import loaders
 from dashboard.components import current_run, page_roots, parse_seeds, shown_errors, snapshot_ui
 from gan_core import UserError
-from gan_core.diversity import read_cached, sharp_drops
+from gan_core.diversity import collapse_flags, read_cached
 from gan_core.grid import compose_grid, to_png
 from gan_core.runs import sample_captions, summarize_run
 
@@ -56,10 +56,13 @@ def diversity_ui(infos, captions, seeds, threshold) -> None:
     missing = [i for i in infos if read_cached(i.path, captions, seeds, name) is None]
     if missing and st.button(f"Measure {len(missing)} snapshot(s)", key="mc_measure", type="primary"):
         bar = st.progress(0.0, "Measuring…")
-        for k, info in enumerate(missing):
-            bar.progress(k / len(missing), f"epoch {info.epoch} ({k + 1}/{len(missing)})")
-            loaders.measure_diversity(str(info.path), tuple(captions), tuple(seeds), evaluator)
-        bar.empty()
+        try:
+            for k, info in enumerate(missing):
+                bar.progress(k / len(missing), f"epoch {info.epoch} ({k + 1}/{len(missing)})")
+                loaders.measure_diversity(str(info.path), tuple(captions), tuple(seeds), evaluator)
+        finally:
+            bar.empty()  # also after an error: no progress bar left stuck half-way
+        st.rerun()  # redraw without the button, now that everything is measured
     records = []
     for info in infos:
         result = read_cached(info.path, captions, seeds, name)
@@ -69,10 +72,13 @@ def diversity_ui(infos, captions, seeds, threshold) -> None:
         st.info("No snapshot measured yet for these captions and seeds: press the button above.")
         return
     table = pd.DataFrame(records)
-    key = "feature_within" if table["feature_within"].notna().any() else "pixel_within"
-    table["sharp drop"] = sharp_drops(table[key].tolist(), threshold)
-    for _, row in table[table["sharp drop"]].iterrows():
-        st.error(f"⚠ Diversity falls sharply at epoch {int(row['epoch'])}: {COLUMNS[key]} = {row[key]:.4f}")
+    flags = collapse_flags(records, threshold)
+    table["sharp drop"] = [", ".join(COLUMNS[m] for m in f) for f in flags]
+    for k, fallen in enumerate(flags):
+        if fallen:
+            before = table.iloc[:k]
+            parts = [f"{COLUMNS[m]} {before[m].dropna().iloc[-1]:.4g} → {table[m].iloc[k]:.4g}" for m in fallen]
+            st.error(f"⚠ Diversity falls sharply at epoch {int(table['epoch'].iloc[k])}: " + "; ".join(parts))
     shown = table.rename(columns=COLUMNS)
     st.dataframe(shown.style.format(precision=4, na_rep="—"), hide_index=True)
     present = [c for c in COLUMNS if table[c].notna().any()]

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import exports, loaders
-from dashboard.components import check_captions, page_roots, show_notes, shown_errors, snapshot_ui
+from dashboard.components import check_captions, display_path, page_roots, show_notes, shown_errors, snapshot_ui
 from gan_core import UserError
 from gan_core.grid import compose_grid, to_png
 from gan_core.report import REPORT_IDS, REPORT_SEEDS, GridRow
@@ -51,7 +51,7 @@ def rows_ui() -> list[GridRow]:
     st.caption("Each row is a competition test ID (digits only) or your own caption.")
     rows, problems = [], {}
     for r in range(SIZE):
-        text = st.text_input(f"Row {r + 1}", str(REPORT_IDS[r]), key=f"report_row_{r}", max_chars=2000,
+        text = st.text_input(f"Row {r + 1}", str(REPORT_IDS[r]), key=f"report_row_{r}",
                              label_visibility="collapsed", placeholder=f"row {r + 1}: a test ID or a caption").strip()
         if text.isdigit():
             try:
@@ -100,8 +100,8 @@ def downloads_ui(rows: list[GridRow], images: np.ndarray, seeds: np.ndarray) -> 
     a.download_button("Download PNG", png, file_name="report_grid.png", mime="image/png", key="report_png")
     b.download_button("Download CSV", table.to_csv(index=False), file_name="report_grid.csv", mime="text/csv",
                       key="report_csv")
-    c.download_button("Download Markdown", exports.grid_markdown(rows, seeds, snapshot), file_name="report_grid.md",
-                      mime="text/markdown", key="report_md")
+    c.download_button("Download MD", exports.grid_markdown(rows, seeds, display_path(snapshot, roots.checkpoints)),
+                      file_name="report_grid.md", mime="text/markdown", key="report_md", help="Markdown table")
 
 
 if snapshot is None:
@@ -112,7 +112,8 @@ with shown_errors("The report grid"):
     generator = loaders.load_generator(snapshot)
     rows = rows_ui()
     if rows:
-        show_notes(check_captions(generator.vocab, [row.caption for row in rows]))
+        labels = [f"Row {k + 1}" for k in range(len(rows))]
+        show_notes(check_captions(generator.vocab, [row.caption for row in rows], labels))
         seeds = np.array(st.session_state["report_seeds"], dtype=np.int64)
         captions = tuple(row.caption for row in rows for _ in range(SIZE))
         flat = loaders.generate_pairs(snapshot, captions, tuple(int(s) for s in seeds.ravel()))

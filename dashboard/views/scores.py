@@ -13,7 +13,12 @@ from gan_core import UserError
 from gan_core.runs import inside_root, summarize_run
 
 KEY_METRICS = ("score", "inception_score", "fid_flowers", "class_top1", "caption_cosine", "r_precision")
-HIDDEN = ("notes", "snapshot", "evaluator_identity", "alignment_identity", "cached")
+HIDDEN = ("notes", "snapshot", "evaluator_identity", "alignment_identity", "cached", "seconds_predict",
+          "r_precision_candidates", "seed")
+LABELS = {"score": "score (lower is better)", "cosine": "cosine term", "inception_term": "0.5/IS",
+          "inception_score": "IS", "inception_score_10": "IS (10 splits)", "inception_score_10_std": "IS (10) std",
+          "fid_flowers": "FID", "class_top1": "class top-1", "class_top5": "class top-5",
+          "caption_cosine": "caption cosine", "r_precision": "R-precision", "n_images": "images"}
 
 roots = page_roots()
 st.title("Scores")
@@ -43,9 +48,9 @@ def models():
 def show_result(result: dict) -> None:
     present = [k for k in KEY_METRICS if isinstance(result.get(k), (int, float))]
     for column, key in zip(st.columns(max(len(present), 1)), present):
-        column.metric(key.replace("_", " "), f"{result[key]:.4g}")
+        column.metric(LABELS.get(key, key.replace("_", " ")), f"{result[key]:.4g}")
     for note in result.get("notes", []):
-        st.caption(f"Note: {note}")
+        st.warning(f"Note: {note}")
     with st.expander("All numbers"):
         st.json({k: v for k, v in result.items() if k not in ("notes",)})
 
@@ -69,8 +74,10 @@ def score_folder_ui() -> None:
     evaluation = evaluation_module()
     text = st.text_input("Folder of inference images (inside the checkpoints folder)", "", key="score_folder",
                          placeholder="default/inference")
-    if not st.button("Score this folder", key="score_folder_go") or not text.strip():
+    if not st.button("Score this folder", key="score_folder_go"):
         return
+    if not text.strip():
+        raise UserError("type a folder first, relative to the checkpoints folder (e.g. default/inference)")
     folder = inside_root(text.strip(), roots.checkpoints)
     from gan_core.imagefolder import load_image_folder
 
@@ -98,7 +105,8 @@ def history_ui(run: Path) -> None:
                 f"“Score this snapshot”.")
         return
     table = pd.DataFrame(records).sort_values(["evaluator", "epoch"])
-    st.dataframe(table, hide_index=True)
+    shown = table.drop(columns=[c for c in ("format", "seconds") if c in table.columns]).rename(columns=LABELS)
+    st.dataframe(shown.style.format(precision=4, na_rep="—"), hide_index=True)
     numeric = [k for k in KEY_METRICS if k in table.columns]
     if len(table) > 1 and numeric:
         long = table.melt(id_vars=["epoch", "evaluator"], value_vars=numeric, var_name="metric").dropna()
