@@ -162,5 +162,8 @@ def check_captions(vocab, captions: list[str], labels: list[str] | None = None) 
 
 
 def show_notes(notes: list[str]) -> None:
-    for note in notes:
-        st.warning(note)
+    """All notes in one warning box (a list when several), not a box per caption."""
+    if len(notes) == 1:
+        st.warning(notes[0])
+    elif notes:
+        st.warning("\n".join(f"- {note}" for note in notes))

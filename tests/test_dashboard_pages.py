@@ -187,6 +187,8 @@ def test_mode_collapse_page_measures_each_snapshot_once(app_env, workspace):
     assert not [b for b in at.button if b.key == "mc_measure"]  # all measured: nothing left to do
     grid, nearest = at.image[0], at.image[1]
     assert "rows are snapshots" in grid.captions[0] and "nearest training image" in nearest.captions[0]
+    at.text_area(key="mc_captions").set_value("a red flower\n???").run()  # named like on the other pages
+    assert "Caption 2: the caption '???' is empty" in texts(at.error) and not at.exception
 
 
 def test_every_page_copes_with_a_missing_data_set_and_a_broken_run(app_env, monkeypatch, tmp_path):

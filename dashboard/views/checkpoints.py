@@ -5,14 +5,14 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import check_captions, page_roots, parse_seeds, show_notes, shown_errors, snapshot_ui
+from dashboard.components import check_captions, display_path, page_roots, parse_seeds, show_notes, shown_errors, snapshot_ui
 from gan_core.grid import compose_grid, to_png
 from gan_core.runs import METRIC_COLUMNS, list_runs, read_metrics, sample_captions, summarize_run
 
 MAX_COMPARE_CAPTIONS = 8
 roots = page_roots()
 st.title("Checkpoints")
-st.caption(f"Runs under `{roots.checkpoints}`")
+st.caption(f"Runs under `{display_path(roots.checkpoints, roots.checkpoints)}`")
 
 
 def loss_curves_ui(summaries) -> None:
@@ -95,7 +95,7 @@ def compare_ui() -> None:
     seeds = parse_seeds(seeds_text, limit=16)
     vocab = loaders.load_generator(snap_a).vocab
     show_notes(check_captions(vocab, captions, [f"Caption {k + 1}" for k in range(len(captions))]))
-    for column, snapshot in ((left, snap_a), (right, snap_b)):
+    for column, snapshot in zip(st.columns(2), (snap_a, snap_b)):  # below the inputs, not beside the pickers
         with column, shown_errors(f"Generating from {snapshot}"):
             grid = loaders.generate_grid(snapshot, tuple(captions), tuple(seeds))
             png = to_png(compose_grid(grid, captions, [f"seed {s}" for s in seeds], label_width=180))

@@ -18,8 +18,10 @@ COLOURS = {"red": "#d62728", "pink": "#e377c2", "orange": "#ff7f0e", "yellow": "
 COLOUR_BY = {"Colour word in the caption": "colour", "Flower class (visualisation only)": "class",
              "Source (test / train / yours)": "source"}
 MAX_MATCHES = 300
-# 102 classes: one distinct hue each (a qualitative palette would repeat every 10-24 classes).
-CLASS_COLOURS = px.colors.sample_colorscale("Turbo", [k / 101 for k in range(102)])
+# 102 classes: one distinct hue each (a qualitative palette would repeat every 10-24 classes),
+# shuffled so that neighbouring class numbers do not get near-identical colours.
+CLASS_COLOURS = [px.colors.sample_colorscale("Turbo", [k / 101 for k in range(102)])[i]
+                 for i in np.random.default_rng(0).permutation(102)]
 
 roots = page_roots()
 st.title("Caption embeddings")

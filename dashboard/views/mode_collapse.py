@@ -7,7 +7,8 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import current_run, page_roots, parse_seeds, shown_errors, snapshot_ui
+from dashboard.components import (check_captions, current_run, page_roots, parse_seeds, show_notes, shown_errors,
+                                  snapshot_ui)
 from gan_core import UserError
 from gan_core.diversity import collapse_flags, read_cached
 from gan_core.grid import compose_grid, to_png
@@ -44,10 +45,13 @@ def controls_ui(run) -> tuple[list[str], list[int], float]:
     seeds = parse_seeds(right.text_input("Seeds", "0-7", key="mc_seeds"), limit=32)
     threshold = right.slider("Flag a drop of more than", 0.1, 0.9, 0.3, 0.05, key="mc_threshold",
                              format="%.2f", help="fraction below the previous snapshot's diversity")
-    captions = [line.strip() for line in text.splitlines() if line.strip()]
+    captions = [line.strip() for line in text.splitlines() if line.strip()][:16]
     if len(captions) < 2 or len(seeds) < 2:
         raise UserError("give at least two captions and two seeds (diversity compares images)")
-    return captions[:16], seeds, threshold
+    if snapshot is not None:
+        vocab = loaders.load_generator(snapshot).vocab
+        show_notes(check_captions(vocab, captions, [f"Caption {k + 1}" for k in range(len(captions))]))
+    return captions, seeds, threshold
 
 
 def diversity_ui(infos, captions, seeds, threshold) -> None:
@@ -79,7 +83,8 @@ def diversity_ui(infos, captions, seeds, threshold) -> None:
             before = table.iloc[:k]
             parts = [f"{COLUMNS[m]} {before[m].dropna().iloc[-1]:.4g} → {table[m].iloc[k]:.4g}" for m in fallen]
             st.error(f"⚠ Diversity falls sharply at epoch {int(table['epoch'].iloc[k])}: " + "; ".join(parts))
-    shown = table.rename(columns=COLUMNS)
+    order = ["epoch", "sharp drop", *[c for c in COLUMNS if c in table.columns]]
+    shown = table[order + [c for c in table.columns if c not in order]].rename(columns=COLUMNS)
     st.dataframe(shown.style.format(precision=4, na_rep="—"), hide_index=True)
     present = [c for c in COLUMNS if table[c].notna().any()]
     if len(table) > 1:

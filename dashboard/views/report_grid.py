@@ -52,7 +52,7 @@ def rows_ui() -> list[GridRow]:
     rows, problems = [], {}
     for r in range(SIZE):
         text = st.text_input(f"Row {r + 1}", str(REPORT_IDS[r]), key=f"report_row_{r}",
-                             label_visibility="collapsed", placeholder=f"row {r + 1}: a test ID or a caption").strip()
+                             placeholder=f"row {r + 1}: a test ID or a caption").strip()
         if text.isdigit():
             try:
                 caption = loaders.load_dataset(str(roots.data)).test_caption(int(text))

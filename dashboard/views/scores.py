@@ -8,7 +8,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import current_run, page_roots, shown_errors, snapshot_ui
+from dashboard.components import current_run, display_path, page_roots, shown_errors, snapshot_ui
 from gan_core import UserError
 from gan_core.runs import inside_root, summarize_run
 
@@ -105,11 +105,14 @@ def history_ui(run: Path) -> None:
                 f"“Score this snapshot”.")
         return
     table = pd.DataFrame(records).sort_values(["evaluator", "epoch"])
-    shown = table.drop(columns=[c for c in ("format", "seconds") if c in table.columns]).rename(columns=LABELS)
+    table = table.drop(columns=[c for c in ("format", "seconds") if c in table.columns])
+    first = ["epoch", "evaluator", *[c for c in LABELS if c in table.columns]]
+    shown = table[first + [c for c in table.columns if c not in first]].rename(columns=LABELS)
     st.dataframe(shown.style.format(precision=4, na_rep="—"), hide_index=True)
     numeric = [k for k in KEY_METRICS if k in table.columns]
     if len(table) > 1 and numeric:
         long = table.melt(id_vars=["epoch", "evaluator"], value_vars=numeric, var_name="metric").dropna()
+        long["metric"] = long["metric"].map(lambda m: LABELS.get(m, m))
         figure = px.line(long, x="epoch", y="value", color="evaluator", facet_col="metric", facet_col_wrap=3,
                          markers=True, height=260 * ((len(numeric) + 2) // 3), template="plotly_white")
         figure.update_yaxes(matches=None, showticklabels=True, title=None)
@@ -123,7 +126,7 @@ with snapshot_tab:
     if snapshot is None:
         st.info("Choose a usable snapshot in the sidebar.")
     else:
-        st.caption(f"Snapshot `{snapshot}`: generates the test images with the competition's seeds, then scores them.")
+        st.caption(f"Snapshot `{display_path(snapshot, roots.checkpoints)}`: generates the test images with the competition's seeds, then scores them.")
         with shown_errors("Scoring"):
             score_snapshot_ui(snapshot)
 with folder_tab, shown_errors("Scoring the folder"):
