@@ -73,6 +73,14 @@ def encode(path: str, captions: list[str]) -> np.ndarray:
     return generator_pool().run(path, lambda g: g.encode(captions).embeddings)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def text_encoder_digest(path: str) -> str:
+    """Read once per snapshot, not on every rerun of a page (a snapshot's weights never change)."""
+    from gan_core.snapshot import text_encoder_digest as digest
+
+    return digest(path)
+
+
 @st.cache_resource(max_entries=2, show_spinner="Opening the data set…")
 def load_dataset(root: str):
     from gan_core.dataset import PreparedDataset

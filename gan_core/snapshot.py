@@ -90,14 +90,19 @@ def model_config_from_meta(meta: dict) -> ModelConfig:
     return ModelConfig(**model)
 
 
+def _read_weights(path: Path, prefix: str = "") -> dict[str, np.ndarray]:
+    """weights.npz's arrays whose keys start with `prefix`; a corrupt file is a UserError."""
+    try:
+        with np.load(path / "weights.npz") as data:
+            return {k: data[k] for k in data.files if k.startswith(prefix)}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise UserError(f"snapshot {path} is corrupt (weights.npz unreadable: {exc})") from None
+
+
 def load_weights_into(path: str | Path, text_encoder, generator) -> None:
     """Assign a snapshot's weights, checking count and shapes: a mismatch is a clear error."""
     path = Path(path)
-    try:
-        with np.load(path / "weights.npz") as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise UserError(f"snapshot {path} is corrupt (weights.npz unreadable: {exc})") from None
+    arrays = _read_weights(path)
     for prefix, model in (("text_encoder", text_encoder), ("generator", generator)):
         keys = sorted(k for k in arrays if k.startswith(prefix + "/"))
         if len(keys) != len(model.weights):
@@ -114,16 +119,11 @@ def text_encoder_digest(path: str | Path) -> str:
     (a pretrained encoder stays frozen while the GAN trains), so their caption embeddings are too."""
     import hashlib
 
-    path = Path(path)
     digest = hashlib.sha256()
-    try:
-        with np.load(path / "weights.npz") as data:
-            for key in sorted(k for k in data.files if k.startswith("text_encoder/")):
-                value = np.ascontiguousarray(data[key])
-                digest.update(f"{key}:{value.dtype}:{value.shape}".encode())
-                digest.update(value.tobytes())
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise UserError(f"snapshot {path} is corrupt (weights.npz unreadable: {exc})") from None
+    for key, value in sorted(_read_weights(Path(path), "text_encoder/").items()):
+        value = np.ascontiguousarray(value)
+        digest.update(f"{key}:{value.dtype}:{value.shape}".encode())
+        digest.update(value.tobytes())
     return digest.hexdigest()
 
 

@@ -40,6 +40,7 @@ class GANTrainer:
             self.opt_g.build(self.networks.generator.trainable_variables)
             self.opt_d.build(self.d_variables)
         self.ema_generator.set_weights(self.networks.generator.get_weights())
+        self.last_gp = 0.0  # latest lazy MA-GP value, reported on the steps that skip it
         # Two traced steps: with and without the (lazy) gradient penalty.
         self._step_fns = {gp: tf.function(functools.partial(self._distributed_step, with_gp=gp), reduce_retracing=True, jit_compile=self.jit)
                           for gp in (True, False)}
@@ -174,5 +175,5 @@ class GANTrainer:
         # metrics log sampled every N steps never shows a constant 0.
         if with_gp:
             self.last_gp = metrics["gp"]
-        metrics["gp"] = getattr(self, "last_gp", 0.0)
+        metrics["gp"] = self.last_gp
         return metrics

@@ -10,7 +10,6 @@ import streamlit as st
 from dashboard import loaders
 from dashboard.components import check_captions, display_path, page_roots, show_notes, shown_errors, snapshot_ui
 from gan_core.embeddings import colour_word, cosine_similarity, nearest_neighbours, place_new
-from gan_core.snapshot import text_encoder_digest
 
 COLOURS = {"red": "#d62728", "pink": "#e377c2", "orange": "#ff7f0e", "yellow": "#e6c619", "white": "#b0b0b0",
            "purple": "#7b3fa0", "blue": "#1f57b4", "green": "#2ca02c", "brown": "#8c564b", "black": "#222222",
@@ -20,8 +19,8 @@ COLOUR_BY = {"Colour word in the caption": "colour", "Flower class (visualisatio
 MAX_MATCHES = 300
 # 102 classes: one distinct hue each (a qualitative palette would repeat every 10-24 classes),
 # shuffled so that neighbouring class numbers do not get near-identical colours.
-CLASS_COLOURS = [px.colors.sample_colorscale("Turbo", [k / 101 for k in range(102)])[i]
-                 for i in np.random.default_rng(0).permutation(102)]
+_TURBO = px.colors.sample_colorscale("Turbo", [k / 101 for k in range(102)])
+CLASS_COLOURS = [_TURBO[i] for i in np.random.default_rng(0).permutation(102)]
 
 roots = page_roots()
 st.title("Caption embeddings")
@@ -134,7 +133,7 @@ with shown_errors("Caption embeddings"):
     table, embeddings, layout = with_own(snapshot, *projection(snapshot, sample), own)
     st.caption(f"{len(table)} captions ({(table['source'] == 'test').sum()} test, "
                f"{(table['source'] == 'train').sum()} training, {len(own)} yours); UMAP, cosine metric.")
-    if second and text_encoder_digest(second) == text_encoder_digest(snapshot):
+    if second and loaders.text_encoder_digest(second) == loaders.text_encoder_digest(snapshot):
         st.info(f"`{display_path(snapshot, roots.checkpoints)}` and `{display_path(second, roots.checkpoints)}` "
                 f"hold the same text encoder (pretrained, then frozen while the GAN trains), so their caption "
                 f"maps are identical: one map is shown. Compare with a run that trains its encoder "
