@@ -41,9 +41,17 @@ class GANTrainer:
             self.opt_d.build(self.d_variables)
         self.ema_generator.set_weights(self.networks.generator.get_weights())
         self.last_gp = 0.0  # latest lazy MA-GP value, reported on the steps that skip it
+        self.lr_scale = None  # set by set_lr_scale before the first step (a restore brings back old rates)
         # Two traced steps: with and without the (lazy) gradient penalty.
         self._step_fns = {gp: tf.function(functools.partial(self._distributed_step, with_gp=gp), reduce_retracing=True, jit_compile=self.jit)
                           for gp in (True, False)}
+
+    def set_lr_scale(self, scale: float) -> None:
+        """Both optimizers' rates = config rate x scale; the traced steps read them, so no retrace."""
+        if scale != self.lr_scale:
+            self.opt_g.learning_rate = self.config.lr_g * scale
+            self.opt_d.learning_rate = self.config.lr_d * scale
+            self.lr_scale = scale
 
     @property
     def d_variables(self):

@@ -36,7 +36,7 @@ from .trainer import METRIC_NAMES
 # Keys that may change between invocations of one run (how long and how often), not what is trained.
 # The EMA generator never feeds back into training, so its settings may change on a resumed run.
 RESUMABLE_KEYS = {"epochs", "max_steps", "snapshot_every", "state_every_steps", "keep_states", "log_every",
-                  "distribute", "jit", "ema_decay", "ema_start"}
+                  "distribute", "jit", "ema_decay", "ema_start", "lr_decay_from"}
 
 
 @dataclass
@@ -160,6 +160,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
     from .contrastive import pretrain
     from .models import build_networks
     from .sampling import Generator
+    from .schedule import lr_scale
     from .trainer import GANTrainer
 
     run_dir = Path(run_dir)
@@ -177,6 +178,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
     if steps_per_epoch == 0:
         raise UserError(f"{len(dataset.train_rows)} training images are fewer than one batch of {config.batch_size}")
     total_steps = config.epochs * steps_per_epoch
+    schedule_steps = total_steps  # the decay follows epochs; max_steps only cuts a run short
     if config.max_steps:
         total_steps = min(total_steps, config.max_steps)
 
@@ -232,6 +234,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
                                                              config.augment, config.seed), epoch)
                 pipe = strategy.experimental_distribute_dataset(pipe.skip(in_epoch)) if replicas > 1 else pipe.skip(in_epoch)
                 for batch in pipe:
+                    trainer.set_lr_scale(lr_scale(step, schedule_steps, config.lr_decay_from))
                     last = trainer.train_step(batch)
                     step += 1
                     if not all(np.isfinite(v) for v in last.values()):
@@ -247,6 +250,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
                         with writer.as_default(step=step):
                             for k, v in last.items():
                                 tf.summary.scalar(k, v)
+                            tf.summary.scalar("lr_scale", trainer.lr_scale)
                     epoch_end = step % steps_per_epoch == 0
                     if epoch_end or step % config.state_every_steps == 0 or step >= total_steps or stop.requested:
                         manager.save(checkpoint_number=step)
@@ -255,7 +259,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
                         rate = (time.perf_counter() - t0) / max(1, step - start_step)
                         log(f"epoch {done}/{config.epochs} (step {step}): D {last['d_loss']:.3f} G {last['g_loss']:.3f} "
                             f"real {last['d_real']:.2f} fake {last['d_fake']:.2f} wrong {last['d_wrong']:.2f} "
-                            f"ms {last['ms']:.2f}; {rate * steps_per_epoch / 60:.1f} min/epoch, "
+                            f"ms {last['ms']:.2f}; lr x{trainer.lr_scale:.2f}; {rate * steps_per_epoch / 60:.1f} min/epoch, "
                             f"ETA {rate * (total_steps - step) / 60:.0f} min")
                         if done == 1 or done % config.snapshot_every == 0 or step >= total_steps:
                             snapshot(done)

@@ -39,14 +39,21 @@ def test_layout_size_and_no_training_state():
         assert all(weights[k].dtype == np.float16 for k in weights.files if weights[k].dtype.kind == "f")
 
 
+def test_shipped_config_is_todays_default():
+    """The README retraces the shipped run with one command and no --set: that needs today's defaults."""
+    from gan_core import config as cfg
+
+    assert cfg.to_dict(cfg.load(DEFAULT / "config.json", saved=True)) == cfg.to_dict(cfg.TrainConfig())
+
+
 def test_best_snapshot_follows_colour_words(best):
     # A caption-blind model reads one colour for every caption and fails two of three. The README's
-    # colour table gives the exact counts (the best-scoring epoch 65 reads white in 8 of 16 seeds).
+    # colour table gives the exact counts (the best-scoring epoch 100: red 16, yellow 14, white 13).
     for colour in ("red", "yellow", "white"):
         images = best.generate([f"this flower has {colour} petals"] * 16, list(range(16)))
         names = [dominant_colour(image) for image in images]
         most = max(set(names), key=names.count)
-        assert names.count(colour) >= 8 and names.count(colour) == names.count(most), (colour, names)
+        assert names.count(colour) >= 9 and names.count(colour) == names.count(most), (colour, names)
 
 
 def test_best_snapshot_seeds_differ_and_cached_score_beats_noise(best):

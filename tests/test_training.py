@@ -72,7 +72,9 @@ def _final_weights(run_dir):
 
 
 def test_resume_equals_uninterrupted_run(data, tmp_path):
-    config = tiny_config(epochs=1)  # 5 steps of 8 out of 44 training images
+    # 5 steps of 8 out of 44 training images; the rates decay over steps 2-4, so the resumed half
+    # must also set them from the step it resumes at.
+    config = tiny_config(epochs=1, lr_decay_from=0.4)
     straight = train(data, tmp_path / "a", config, log=lambda *_: None, progress=False)
     first = train(data, tmp_path / "b", cfg.with_overrides(config, {"max_steps": "3"}), log=lambda *_: None, progress=False)
     second = train(data, tmp_path / "b", config, log=lambda *_: None, progress=False)
@@ -224,3 +226,45 @@ def test_ema_settings_may_change_when_resuming(tmp_path):
     assert json.loads((run / "config.json").read_text())["ema_decay"] == 0.0
     with pytest.raises(UserError, match="different config"):
         _check_config(run, tiny_config(ema_decay=0.0, ema_start=0, lr_g=0.5))
+
+
+def test_lr_scale_is_constant_then_falls_linearly():
+    from gan_core.schedule import lr_scale
+
+    assert [lr_scale(s, 10, 0.6) for s in range(10)] == [1.0] * 6 + [1.0, 0.75, 0.5, 0.25]
+    assert [lr_scale(s, 10, 1.0) for s in range(10)] == [1.0] * 10
+    assert lr_scale(0, 10, 0.0) == 1.0 and lr_scale(9, 10, 0.0) == 0.1
+
+
+def test_lr_scale_sets_the_optimizers_rates_and_zero_freezes_the_weights(data):
+    config = tiny_config()
+    ds, trainer = make_trainer(data, config)
+    batch = next(iter(make_pipeline(ds, PipelineConfig(config.batch_size, 64, True, 0), 0)))
+    trainer.set_lr_scale(0.5)
+    assert float(trainer.opt_g.learning_rate) == pytest.approx(config.lr_g * 0.5)
+    assert float(trainer.opt_d.learning_rate) == pytest.approx(config.lr_d * 0.5)
+    trainer.set_lr_scale(0.0)
+    g0 = [w.copy() for w in trainer.networks.generator.get_weights()]
+    d0 = [w.copy() for w in trainer.networks.discriminator.get_weights()]
+    trainer.train_step(batch)
+    for before, after in zip(g0 + d0, trainer.networks.generator.get_weights() + trainer.networks.discriminator.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    trainer.set_lr_scale(1.0)
+    trainer.train_step(batch)
+    assert any(not np.array_equal(a, b) for a, b in zip(g0, trainer.networks.generator.get_weights()))
+
+
+def test_runs_saved_before_the_lr_decay_keep_constant_rates_and_may_adopt_it(tmp_path):
+    from gan_core.training import _check_config
+
+    run = tmp_path / "run"
+    run.mkdir()
+    saved = cfg.to_dict(tiny_config())
+    del saved["lr_decay_from"]  # as a run saved before the field existed
+    (run / "config.json").write_text(json.dumps(saved))
+    assert cfg.for_run(run).lr_decay_from == 1.0
+    assert cfg.TrainConfig().lr_decay_from == 0.8
+    resumed = _check_config(run, cfg.for_run(run, overrides={"lr_decay_from": "0.8"}))
+    assert resumed.lr_decay_from == 0.8 and json.loads((run / "config.json").read_text())["lr_decay_from"] == 0.8
+    with pytest.raises(UserError, match="lr_decay_from must be between 0 and 1"):
+        tiny_config(lr_decay_from=1.5)
