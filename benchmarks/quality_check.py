@@ -6,6 +6,8 @@
   only), averaged over classes.
 - Colour following: for each colour word, 16 seeds of "this flower has <colour> petals"; the mean
   colour of the brightest, most saturated central pixels is matched to the nearest colour name.
+  Next to it, the same namer on the real images whose captions name only that colour: the namer's
+  own accuracy, the ceiling to read the generated share against.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gan_core.colour import PALETTE, dominant_colour  # noqa: E402
+from gan_core.colour import PALETTE, dominant_colour, single_colour_rows  # noqa: E402
 from gan_core.dataset import PreparedDataset, load_class_ids  # noqa: E402
 from gan_core.diversity import pixel_features, within_caption_diversity  # noqa: E402
 from gan_core.evaluators.flowers import load_flowers_evaluator  # noqa: E402
@@ -48,11 +50,20 @@ def main() -> None:
     print(f"snapshot {gen.path} (epoch {gen.epoch})")
     print(f"within-caption diversity, flowers features: generated {fake_feat:.3f} vs real one-class {real_feat:.3f}")
     print(f"within-caption diversity, pixels (RMS):     generated {fake_pix:.3f} vs real one-class {real_pix:.3f}")
+    # The namer's own accuracy: real images whose captions all name only this colour.
+    all_images = dataset.images(64)
+    real_rows = single_colour_rows(dataset.captions["row"], dataset.captions["text"])
     for colour in PALETTE:
         names = [dominant_colour(im) for im in gen.generate([f"this flower has {colour} petals"] * 16, list(range(16)))]
         share = names.count(colour) / len(names)
         others = ", ".join(f"{n} {names.count(n)}" for n in sorted(set(names)) if n != colour)
-        print(f"colour {colour:>6}: {share:.0%} of 16 seeds read as {colour}" + (f" (others: {others})" if others else ""))
+        real_names = [dominant_colour(all_images[r]) for r in real_rows[colour]]
+        real_other = max((n for n in PALETTE if n != colour), key=real_names.count)
+        real = (f"; real images captioned only {colour}: {real_names.count(colour) / len(real_names):.0%} of "
+                f"{len(real_names)} (next: {real_other} {real_names.count(real_other) / len(real_names):.0%})"
+                if real_names else "")
+        print(f"colour {colour:>6}: {share:.0%} of 16 seeds read as {colour}" + (f" (others: {others})" if others else "")
+              + real)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Iterable
+
 import numpy as np
 
 PALETTE = {"red": (200, 30, 40), "yellow": (230, 205, 40), "white": (235, 235, 230), "purple": (120, 60, 170),
@@ -17,3 +20,18 @@ def dominant_colour(image: np.ndarray) -> str:
     keep = centre[np.argsort(saturation + brightness)[-256:]]
     mean = keep.mean(0)
     return min(PALETTE, key=lambda name: float(np.sum((np.array(PALETTE[name]) - mean) ** 2)))
+
+
+def single_colour_rows(rows: Iterable[int], texts: Iterable[str]) -> dict[str, list[int]]:
+    """Image rows whose captions name exactly one PALETTE colour, and always the same one, by colour:
+    real images to calibrate dominant_colour against (what share of "purple" flowers it names purple)."""
+    named: dict[int, set[str]] = {}
+    for row, text in zip(rows, texts):
+        found = {name for name in PALETTE if re.search(rf"\b{name}\b", str(text).lower())}
+        if found:
+            named.setdefault(int(row), set()).update(found if len(found) == 1 else {"", *found})
+    groups: dict[str, list[int]] = {name: [] for name in PALETTE}
+    for row, names in sorted(named.items()):
+        if len(names) == 1:
+            groups[next(iter(names))].append(row)
+    return groups

@@ -50,8 +50,9 @@ class TrainConfig:
     batch_size: int = 64  # global batch (split over replicas under a distribution strategy)
     lr_g: float = 1e-4
     lr_d: float = 4e-4
-    # Both rates fall linearly towards 0 over the run's last 20% (1.0: constant). The flat score from
-    # epoch 45 on swung by +-0.01 between snapshots; decaying the step size settles it (README, Results).
+    # Both rates fall linearly towards 0 over the run's last 20% (1.0: constant): the score had been
+    # flat, swinging +-0.01 between snapshots, since epoch 45; the default run's decay gave its best
+    # FID/IS/score (README, Results).
     lr_decay_from: float = 0.8
     beta1: float = 0.0
     beta2: float = 0.9
@@ -171,9 +172,10 @@ def with_overrides(config: TrainConfig, overrides: dict[str, str]) -> TrainConfi
     return from_dict(data)
 
 
-def load(path: str | Path, saved: bool = False) -> TrainConfig:
-    """Read a JSON/YAML config. saved=True: a run's own config.json, whose missing model fields
-    take their legacy values (see LEGACY_MODEL_FIELDS) rather than today's defaults."""
+def load(path: str | Path, saved: bool = False, resuming: TrainConfig | None = None) -> TrainConfig:
+    """Read a JSON/YAML config. saved=True: a run's own config.json, whose missing fields take their
+    legacy values (LEGACY_FIELDS, LEGACY_MODEL_FIELDS) rather than today's defaults. resuming: the
+    run a file is applied to; fields in LEGACY_FIELDS that the file lacks keep that run's values."""
     path = Path(path)
     try:
         raw = path.read_text(encoding="utf-8")
@@ -189,6 +191,8 @@ def load(path: str | Path, saved: bool = False) -> TrainConfig:
     except Exception as exc:
         raise UserError(f"config {path} is not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'JSON'}: "
                         f"{str(exc).splitlines()[0]}") from None
+    if resuming is not None and isinstance(data, dict):
+        data = {**{k: getattr(resuming, k) for k in LEGACY_FIELDS}, **data}
     if saved and isinstance(data, dict):
         data = {**LEGACY_FIELDS, **data}
         if isinstance(data.get("model"), dict):
@@ -202,7 +206,8 @@ def for_run(run_dir: str | Path, config_file: str | Path | None = None,
     (resuming, legacy fields filled), else the defaults; then the dotted-key overrides."""
     saved = Path(run_dir) / "config.json"
     if config_file:
-        config = load(config_file)
+        # A file written before a resumable field existed must not switch a resumed run to its default.
+        config = load(config_file, resuming=load(saved, saved=True) if saved.is_file() else None)
     elif saved.is_file():
         config = load(saved, saved=True)
     else:

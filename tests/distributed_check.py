@@ -33,6 +33,8 @@ def main(data_dir: str, steps: int = 1) -> None:
     t_single = GANTrainer(single, config, "float32")
     t_mirrored = GANTrainer(mirrored, config, "float32", mirrored_strategy)
     assert mirrored_strategy.num_replicas_in_sync == 2
+    for trainer in (t_single, t_mirrored):  # a decayed rate, assigned outside the strategy's scope
+        trainer.set_lr_scale(0.5)
     for batch in batches:
         m1 = t_single.train_step(batch)
         dist = mirrored_strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch).unbatch()

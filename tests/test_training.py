@@ -72,8 +72,8 @@ def _final_weights(run_dir):
 
 
 def test_resume_equals_uninterrupted_run(data, tmp_path):
-    # 5 steps of 8 out of 44 training images; the rates decay over steps 2-4, so the resumed half
-    # must also set them from the step it resumes at.
+    # 5 steps of 8 out of 44 training images; the rates fall at steps 3 and 4 (x2/3, x1/3), so the
+    # resumed half must set them from the step it resumes at.
     config = tiny_config(epochs=1, lr_decay_from=0.4)
     straight = train(data, tmp_path / "a", config, log=lambda *_: None, progress=False)
     first = train(data, tmp_path / "b", cfg.with_overrides(config, {"max_steps": "3"}), log=lambda *_: None, progress=False)
@@ -268,3 +268,10 @@ def test_runs_saved_before_the_lr_decay_keep_constant_rates_and_may_adopt_it(tmp
     assert resumed.lr_decay_from == 0.8 and json.loads((run / "config.json").read_text())["lr_decay_from"] == 0.8
     with pytest.raises(UserError, match="lr_decay_from must be between 0 and 1"):
         tiny_config(lr_decay_from=1.5)
+    # --config with a file that predates the field: the resumed run keeps its constant rates, a new run
+    # gets the default decay.
+    old_file = tmp_path / "old.json"
+    old_file.write_text(json.dumps(saved))
+    (run / "config.json").write_text(json.dumps(saved))
+    assert cfg.for_run(run, config_file=old_file).lr_decay_from == 1.0
+    assert cfg.for_run(tmp_path / "new_run", config_file=old_file).lr_decay_from == 0.8
