@@ -170,6 +170,11 @@ def test_checkpoints_page_renders_runs_and_problems(server, browser):
 def test_generate_page_serves_64px_images(server, browser):
     html = browser.load(server + "/generate", ["Generate & interpolate", "seed 7", "Between two seeds"])
     assert "Traceback" not in html
+    # The interpolation strip renders after its heading: wait for its images, not a fixed time.
+    deadline = time.time() + 60
+    while time.time() < deadline and browser.evaluate("document.querySelectorAll('img[src*=\"/media/\"]').length") < 16:
+        time.sleep(0.5)
+    html = browser.evaluate("document.documentElement.outerHTML")
     sources = re.findall(r'<img[^>]+src="([^"]*/media/[^"]+)"', html)
     assert len(sources) >= 8 + 8, sources  # the samples and the first interpolation strip
     source = sources[0] if sources[0].startswith("http") else server + "/" + sources[0].lstrip("./")
