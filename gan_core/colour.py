@@ -9,6 +9,7 @@ import numpy as np
 
 PALETTE = {"red": (200, 30, 40), "yellow": (230, 205, 40), "white": (235, 235, 230), "purple": (120, 60, 170),
            "pink": (235, 130, 180), "orange": (240, 130, 30)}
+COLOUR_WORD = re.compile(r"\b(" + "|".join(PALETTE) + r")\b")
 
 
 def dominant_colour(image: np.ndarray) -> str:
@@ -27,9 +28,7 @@ def single_colour_rows(rows: Iterable[int], texts: Iterable[str]) -> dict[str, l
     real images to calibrate dominant_colour against (what share of "purple" flowers it names purple)."""
     named: dict[int, set[str]] = {}
     for row, text in zip(rows, texts):
-        found = {name for name in PALETTE if re.search(rf"\b{name}\b", str(text).lower())}
-        if found:
-            named.setdefault(int(row), set()).update(found if len(found) == 1 else {"", *found})
+        named.setdefault(int(row), set()).update(COLOUR_WORD.findall(str(text).lower()))
     groups: dict[str, list[int]] = {name: [] for name in PALETTE}
     for row, names in sorted(named.items()):
         if len(names) == 1:

@@ -104,6 +104,12 @@ class Chromium:
         missing = [n for n in needles if n not in text]
         raise AssertionError(f"{url}: {missing} never rendered; the page said: {text[-1500:]!r}")
 
+    def wait_until(self, expression: str, timeout: float = 60) -> None:
+        """Poll a JavaScript condition: parts of a page render after the text that load() waits for."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and not self.evaluate(expression):
+            time.sleep(0.5)
+
     def screenshot(self, path: str) -> None:
         data = self.call("Page.captureScreenshot", format="png")["data"]
         with open(path, "wb") as handle:
@@ -170,10 +176,7 @@ def test_checkpoints_page_renders_runs_and_problems(server, browser):
 def test_generate_page_serves_64px_images(server, browser):
     html = browser.load(server + "/generate", ["Generate & interpolate", "seed 7", "Between two seeds"])
     assert "Traceback" not in html
-    # The interpolation strip renders after its heading: wait for its images, not a fixed time.
-    deadline = time.time() + 60
-    while time.time() < deadline and browser.evaluate("document.querySelectorAll('img[src*=\"/media/\"]').length") < 16:
-        time.sleep(0.5)
+    browser.wait_until("document.querySelectorAll('img[src*=\"/media/\"]').length >= 16")  # the strip follows its heading
     html = browser.evaluate("document.documentElement.outerHTML")
     sources = re.findall(r'<img[^>]+src="([^"]*/media/[^"]+)"', html)
     assert len(sources) >= 8 + 8, sources  # the samples and the first interpolation strip
