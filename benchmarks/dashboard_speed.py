@@ -18,7 +18,6 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def timed(label: str, fn, rows: list):
@@ -40,7 +39,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from gan_core import UserError
-    from gan_core.snapshot import list_snapshots, resolve_checkpoint
+    from gan_core.sample.snapshot import list_snapshots, resolve_checkpoint
 
     try:
         snapshot = resolve_checkpoint(args.checkpoint)
@@ -61,15 +60,15 @@ def main() -> int:
         warnings.simplefilter("ignore")
 
         timed("import tensorflow (once per server)", lambda: __import__("tensorflow"), rows)
-        from gan_core.grid import compose_grid, to_png
-        from gan_core.report import REPORT_IDS
-        from gan_core.runs import list_runs, summarize_run
-        from gan_core.sampling import Generator
+        from gan_core.explore.report_grid import REPORT_IDS
+        from gan_core.explore.runs import list_runs, summarize_run
+        from gan_core.sample.image_grid import compose_grid, to_png
+        from gan_core.sample.sampler import Sampler
 
-        generator = timed("load snapshot (cold: build + weights + trace)", lambda: Generator(copies[0]), rows)
+        generator = timed("load snapshot (cold: build + weights + trace)", lambda: Sampler.load(copies[0]), rows)
         captions = ["this flower has white petals and a yellow center"] * 5
         try:
-            from gan_core.dataset import PreparedDataset
+            from gan_core.data.dataset import PreparedDataset
 
             dataset = timed("open prepared data set", lambda: PreparedDataset(args.data), rows)
             captions = [dataset.test_caption(i) for i in REPORT_IDS]
@@ -85,9 +84,9 @@ def main() -> int:
               rows)
         timed("8 images of one caption, warm", lambda: generator.generate(captions[:1] * 8, list(range(8))), rows)
         timed("slerp strip of 8, warm", lambda: generator.interpolate_noise(captions[0], 0, 1, 8), rows)
-        switched = timed("switch snapshot, new Generator (build + weights)", lambda: Generator(copies[1]), rows)
+        switched = timed("switch snapshot, new Generator (build + weights)", lambda: Sampler.load(copies[1]), rows)
         timed("  + its first 5x5 grid (tracing)", lambda: switched.generate(flat_captions, seeds), rows)
-        from gan_core.snapshot import load_weights_into
+        from gan_core.sample.snapshot import load_weights_into
 
         timed("switch snapshot as the dashboard does (assign weights)", lambda: load_weights_into(
             copies[1], generator.networks.text_encoder, generator.networks.generator), rows)
@@ -98,7 +97,7 @@ def main() -> int:
                   lambda: [summarize_run(r) for r in list_runs(checkpoints)], rows)
 
         if dataset is not None and not args.skip_umap:
-            from gan_core.embeddings import cached_projection, caption_table
+            from gan_core.explore.embeddings import cached_projection, caption_table
 
             table = timed(f"caption table (test + {args.train_captions} train)",
                           lambda: caption_table(dataset, train_sample=args.train_captions), rows)

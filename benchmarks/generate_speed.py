@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.inference import generate_competition, read_test_captions  # noqa: E402
-from gan_core.sampling import Generator  # noqa: E402
+from gan_core.sample.inference import generate_competition, read_test_captions
+from gan_core.sample.sampler import Sampler
 
 
 def main() -> None:
@@ -21,7 +17,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = read_test_captions(args.test_captions)
     t0 = time.perf_counter()
-    gen = Generator(args.checkpoint)
+    gen = Sampler.load(args.checkpoint)
     t1 = time.perf_counter()
     gen.generate([c for _, c in rows], [i for i, _ in rows])
     t2 = time.perf_counter()

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.dataset import PipelineConfig, PreparedDataset, make_pipeline  # noqa: E402
+from gan_core.data.dataset import PipelineConfig, PreparedDataset, make_pipeline
 
 
 def main() -> None:

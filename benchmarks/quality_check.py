@@ -13,18 +13,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.colour import PALETTE, dominant_colour, single_colour_rows  # noqa: E402
-from gan_core.dataset import PreparedDataset, load_class_ids  # noqa: E402
-from gan_core.diversity import pixel_features, within_caption_diversity  # noqa: E402
-from gan_core.evaluators.flowers import load_flowers_evaluator  # noqa: E402
-from gan_core.sampling import Generator  # noqa: E402
+from gan_core.data.dataset import PreparedDataset, load_class_ids
+from gan_core.eval.colour import PALETTE, dominant_colour, single_colour_rows
+from gan_core.eval.diversity import pixel_features, within_caption_diversity
+from gan_core.eval.evaluators.flowers import load_flowers_evaluator
+from gan_core.sample.sampler import Sampler
 
 
 def main() -> None:
@@ -32,7 +28,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", default="checkpoints/default")
     parser.add_argument("--data", default="data/oxford102")
     args = parser.parse_args()
-    gen, dataset, evaluator = Generator(args.checkpoint), PreparedDataset(args.data), load_flowers_evaluator()
+    gen, dataset, evaluator = Sampler.load(args.checkpoint), PreparedDataset(args.data), load_flowers_evaluator()
     rng = np.random.default_rng(0)
     captions = list(dataset.test_captions["caption"].iloc[rng.choice(len(dataset.test_captions), 60, replace=False)])
     grid = gen.grid(captions, list(range(8)))

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -24,9 +21,9 @@ def main() -> None:
     import numpy as np  # noqa: F401  (import cost outside the timings)
     import tensorflow as tf  # noqa: F401
 
-    from gan_core.evaluation import baseline_images, evaluate_images
-    from gan_core.evaluators.flowers import load_flowers_evaluator
-    from gan_core.evaluators.inception import InceptionEvaluator
+    from gan_core.eval.evaluate import baseline_images, evaluate_images
+    from gan_core.eval.evaluators.flowers import load_flowers_evaluator
+    from gan_core.eval.evaluators.inception import InceptionEvaluator
 
     images, ids = baseline_images("noise", args.data)
     t0 = time.perf_counter()

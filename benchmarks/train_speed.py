@@ -4,16 +4,12 @@ dcgan baseline (float32), same batch, on the prepared data. Prints one line per 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core import config as cfg  # noqa: E402
-from gan_core.dataset import PipelineConfig, PreparedDataset, make_pipeline  # noqa: E402
-from gan_core.models import build_networks  # noqa: E402
-from gan_core.trainer import GANTrainer  # noqa: E402
+from gan_core import config as cfg
+from gan_core.data.dataset import PipelineConfig, PreparedDataset, make_pipeline
+from gan_core.models import build_networks
+from gan_core.train.step import GANTrainer
 
 DCGAN_BASELINE = {"model.arch": "dcgan", "model.ngf": "64", "model.ndf": "64", "gp_weight": "0",
                   "mode_seeking_weight": "0", "diffaugment": "", "lr_g": "2e-4", "lr_d": "2e-4", "beta1": "0.5",

@@ -1,13 +1,8 @@
 """Entry point: `streamlit run dashboard/app.py [-- --checkpoints DIR --data DIR]`. Declares the pages only."""
 
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # `streamlit run` puts dashboard/ on the path, gan_core lives one up
-
-import streamlit as st  # noqa: E402
+import streamlit as st
 
 st.set_page_config(page_title="Flowers GAN workbench", page_icon=":material/local_florist:", layout="wide")
 PAGES = Path(__file__).parent / "views"  # not pages/: that name also switches on streamlit's automatic page list

@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from gan_core import UserError
-from gan_core.runs import list_runs, summarize_run, usable_snapshots
+from gan_core.explore.runs import list_runs, summarize_run, usable_snapshots
 
 from .settings import DEFAULT_RUN, Roots, roots
 
@@ -137,7 +137,7 @@ def parse_seeds(text: str, limit: int = MAX_SEEDS) -> list[int]:
 def check_captions(vocab, captions: list[str], labels: list[str] | None = None) -> list[str]:
     """Raise a UserError for an empty caption; return warnings for words the model cannot read.
     `labels` name the captions in messages (e.g. "Row 3"); the caption text alone otherwise."""
-    from gan_core.text import tokenize
+    from gan_core.data.text import tokenize
 
     notes = []
     for k, caption in enumerate(captions):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from gan_core.grid import compose_grid, to_png
+from gan_core.sample.image_grid import compose_grid, to_png
 
 
 def strip_png(images: np.ndarray, labels: list[str], scale: int = 2) -> bytes:
@@ -28,8 +28,8 @@ def gif(images: np.ndarray, scale: int = 2, frame_ms: int = 150, bounce: bool = 
 
 
 def grid_table(rows, seeds: np.ndarray) -> pd.DataFrame:
-    """One line per cell of rows (gan_core.report.GridRow) x columns: row, column, test ID ('' for
-    free text), caption, seed — enough to rebuild the grid exactly with Generator.generate."""
+    """One line per cell of rows (gan_core.explore.report_grid.GridRow) x columns: row, column, test ID ('' for
+    free text), caption, seed — enough to rebuild the grid exactly with Sampler.generate."""
     records = []
     for r, row in enumerate(rows):
         for c in range(seeds.shape[1]):
@@ -39,7 +39,7 @@ def grid_table(rows, seeds: np.ndarray) -> pd.DataFrame:
 
 
 def grid_markdown(rows, seeds: np.ndarray, snapshot: str) -> str:
-    """A Markdown table shaped like the grid: one line per caption (gan_core.report.GridRow), each
+    """A Markdown table shaped like the grid: one line per caption (gan_core.explore.report_grid.GridRow), each
     cell's seed."""
     cols = seeds.shape[1]
     lines = [f"Snapshot: `{snapshot}`", "",

@@ -3,7 +3,6 @@ for arrays. Loaders raise gan_core.UserError with a readable reason; pages show 
 
 from __future__ import annotations
 
-import json
 import threading
 import warnings
 from pathlib import Path
@@ -13,77 +12,62 @@ import numpy as np
 import streamlit as st
 
 from gan_core import UserError
-from gan_core.dataset import PREPARE_HINT
+from gan_core.data.dataset import PREPARE_HINT
 
 
-class GeneratorPool:
-    """Snapshots that share an architecture share one built, traced gan_core Generator: switching
+class SamplerPool:
+    """Snapshots that share an architecture share one built, traced gan_core Sampler: switching
     snapshot assigns its weights (~0.1 s) instead of building and tracing a model (~5 s on a busy
     2-core CPU). A lock keeps concurrent sessions from generating with each other's weights."""
 
     def __init__(self):
         self.lock = threading.RLock()
-        self.generators = {}  # architecture key -> Generator holding some snapshot's weights
-
-    @staticmethod
-    def _key(meta: dict) -> str:
-        vocab = meta.get("vocab", {})
-        return json.dumps([meta.get("model"), len(vocab.get("words", [])), vocab.get("max_len")], sort_keys=True,
-                          default=str)
+        self.samplers = {}  # Sampler.architecture_key -> Sampler holding some snapshot's weights
 
     def run(self, path: str, work):
-        """work(generator) with the snapshot at `path` loaded; a UserError when it cannot be."""
-        from gan_core.sampling import Generator
-        from gan_core.snapshot import load_weights_into, read_meta, resolve_checkpoint
-        from gan_core.text import Vocabulary
+        """work(sampler) with the snapshot at `path` loaded; a UserError when it cannot be."""
+        from gan_core.sample.sampler import Sampler
+        from gan_core.sample.snapshot import read_meta, resolve_checkpoint
 
         path = resolve_checkpoint(path)
-        meta = read_meta(path)
-        key = self._key(meta)
+        key = Sampler.architecture_key(read_meta(path))  # read_meta migrates: old and new files share a key
         with self.lock:
-            generator = self.generators.get(key)
-            if generator is None:
-                generator = self.generators[key] = Generator(path, warn_unknown=False)
-            elif generator.path != path:
-                generator.path = None  # half-assigned weights must never pass for a snapshot
-                try:
-                    vocab = Vocabulary.from_json(meta["vocab"])
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise UserError(f"snapshot {path} is corrupt (model.json: {exc})") from None
-                load_weights_into(path, generator.networks.text_encoder, generator.networks.generator)
-                generator.path, generator.meta, generator.vocab = path, meta, vocab
-                generator.epoch = int(meta.get("epoch", 0))
+            sampler = self.samplers.get(key)
+            if sampler is None:
+                sampler = self.samplers[key] = Sampler.load(path, warn_unknown=False)
+            elif sampler.path != path:
+                sampler.switch_to(path)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return work(generator)
+                return work(sampler)
 
 
 @st.cache_resource(show_spinner=False)
-def generator_pool() -> GeneratorPool:
-    return GeneratorPool()
+def sampler_pool() -> SamplerPool:
+    return SamplerPool()
 
 
 @st.cache_resource(max_entries=16, show_spinner="Loading the snapshot…")
 def load_generator(path: str):
     """The snapshot's vocabulary and epoch (a SimpleNamespace), after checking that it loads."""
-    return generator_pool().run(path, lambda g: SimpleNamespace(path=g.path, vocab=g.vocab, epoch=g.epoch))
+    return sampler_pool().run(path, lambda g: SimpleNamespace(path=g.path, vocab=g.vocab, epoch=g.epoch))
 
 
 def encode(path: str, captions: list[str]) -> np.ndarray:
-    return generator_pool().run(path, lambda g: g.encode(captions).embeddings)
+    return sampler_pool().run(path, lambda g: g.encode(captions).embeddings)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def text_encoder_digest(path: str) -> str:
     """Read once per snapshot, not on every rerun of a page (a snapshot's weights never change)."""
-    from gan_core.snapshot import text_encoder_digest as digest
+    from gan_core.sample.snapshot import text_encoder_digest as digest
 
     return digest(path)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Opening the data set…")
 def load_dataset(root: str):
-    from gan_core.dataset import PreparedDataset
+    from gan_core.data.dataset import PreparedDataset
 
     if not (Path(root) / "manifest.json").is_file():
         raise UserError(f"No prepared data set at {root}. Prepare it with:\n\n    {PREPARE_HINT}")
@@ -93,7 +77,7 @@ def load_dataset(root: str):
 @st.cache_resource(max_entries=2, show_spinner="Loading the flowers evaluator…")
 def load_evaluator(path: str):
     """The flowers evaluator saved at `path` (<checkpoints>/evaluator/flowers)."""
-    from gan_core.evaluators import get_evaluator
+    from gan_core.eval.evaluators import get_evaluator
 
     try:
         return get_evaluator("flowers", checkpoint=path)
@@ -105,7 +89,7 @@ def load_evaluator(path: str):
 def load_alignment(path: str):
     """The caption-image alignment model at `path` (<checkpoints>/evaluator/alignment)."""
     try:
-        from gan_core.alignment import load_alignment as load
+        from gan_core.eval.alignment import load_alignment as load
     except ImportError as exc:
         raise UserError(f"the alignment model cannot be loaded ({exc})") from None
     return load(path)
@@ -114,23 +98,23 @@ def load_alignment(path: str):
 @st.cache_data(max_entries=64, show_spinner=False)
 def generate_pairs(snapshot: str, captions: tuple[str, ...], seeds: tuple[int, ...]) -> np.ndarray:
     """uint8 [N, 64, 64, 3]: one image per (caption, seed) pair."""
-    return generator_pool().run(snapshot, lambda g: g.generate(list(captions), list(seeds)))
+    return sampler_pool().run(snapshot, lambda g: g.generate(list(captions), list(seeds)))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def generate_grid(snapshot: str, captions: tuple[str, ...], seeds: tuple[int, ...]) -> np.ndarray:
     """uint8 [C, S, 64, 64, 3]: every caption with every seed."""
-    return generator_pool().run(snapshot, lambda g: g.grid(list(captions), list(seeds)))
+    return sampler_pool().run(snapshot, lambda g: g.grid(list(captions), list(seeds)))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def interpolate_noise(snapshot: str, caption: str, seed_a: int, seed_b: int, steps: int, mode: str) -> np.ndarray:
-    return generator_pool().run(snapshot, lambda g: g.interpolate_noise(caption, seed_a, seed_b, steps, mode))
+    return sampler_pool().run(snapshot, lambda g: g.interpolate_noise(caption, seed_a, seed_b, steps, mode))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def interpolate_captions(snapshot: str, caption_a: str, caption_b: str, seed: int, steps: int) -> np.ndarray:
-    return generator_pool().run(snapshot, lambda g: g.interpolate_captions(caption_a, caption_b, seed, steps))
+    return sampler_pool().run(snapshot, lambda g: g.interpolate_captions(caption_a, caption_b, seed, steps))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -142,39 +126,44 @@ def test_captions(data_root: str):
 @st.cache_data(max_entries=4, show_spinner=False)
 def caption_set(data_root: str, train_sample: int):
     """The test captions + a seeded sample of training captions, with colour words and classes."""
-    from gan_core.embeddings import caption_table
+    from gan_core.explore.embeddings import caption_table
 
     return caption_table(load_dataset(data_root), train_sample=train_sample)
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the caption map…")
 def _projection(snapshot: str, data_root: str, train_sample: int):
-    from gan_core.embeddings import cached_projection
+    from gan_core.explore.embeddings import cached_projection
 
     captions = list(caption_set(data_root, train_sample)["caption"])
-    return cached_projection(snapshot, captions, lambda c: encode(snapshot, c))
+    return cached_projection(snapshot, captions, lambda c: encode(snapshot, c), text_encoder_digest(snapshot))
 
 
 def caption_projection(snapshot: str, data_root: str, train_sample: int, progress=None):
     """(caption table, embeddings, 2-D layout), computed once per (snapshot, caption set): on disk
     next to the snapshot and in memory. The first computation reports to progress(fraction, message)
     (outside st.cache_data, which cannot replay progress bars)."""
-    from gan_core.embeddings import cached_projection, projection_path
+    from gan_core.explore.embeddings import (
+        cached_projection,
+        has_projection,
+        projection_key,
+    )
 
     table = caption_set(data_root, train_sample)
     captions = list(table["caption"])
-    if not projection_path(snapshot, captions).is_file():
-        cached_projection(snapshot, captions, lambda c: encode(snapshot, c), progress=progress)
+    digest = text_encoder_digest(snapshot)
+    if not has_projection(snapshot, projection_key(digest, captions)):
+        cached_projection(snapshot, captions, lambda c: encode(snapshot, c), digest, progress=progress)
     embeddings, layout = _projection(snapshot, data_root, train_sample)
     return table, embeddings, layout
 
 
 def measure_diversity(snapshot: str, captions: tuple[str, ...], seeds: tuple[int, ...], evaluator=None) -> dict:
-    """Diversity numbers of one snapshot (gan_core.diversity), computed once and kept next to it."""
-    from gan_core.diversity import cached_measure, measure_snapshot
+    """Diversity numbers of one snapshot (gan_core.eval.diversity), computed once and kept next to it."""
+    from gan_core.eval.diversity import cached_measure, measure_snapshot
 
     def compute() -> dict:
-        grid = generator_pool().run(snapshot, lambda g: g.grid(list(captions), list(seeds)))
+        grid = sampler_pool().run(snapshot, lambda g: g.grid(list(captions), list(seeds)))
         return measure_snapshot(grid, evaluator.predict if evaluator is not None else None)
 
     name = getattr(evaluator, "identity", None) if evaluator is not None else None
@@ -184,7 +173,7 @@ def measure_diversity(snapshot: str, captions: tuple[str, ...], seeds: tuple[int
 @st.cache_data(max_entries=16, show_spinner="Generating one caption across snapshots…")
 def caption_over_snapshots(snapshots: tuple[str, ...], caption: str, seeds: tuple[int, ...]) -> np.ndarray:
     """uint8 [len(snapshots), len(seeds), 64, 64, 3]."""
-    return np.stack([generator_pool().run(s, lambda g: g.generate([caption] * len(seeds), list(seeds)))
+    return np.stack([sampler_pool().run(s, lambda g: g.generate([caption] * len(seeds), list(seeds)))
                      for s in snapshots])
 
 
@@ -192,7 +181,7 @@ def caption_over_snapshots(snapshots: tuple[str, ...], caption: str, seeds: tupl
 def nearest_training_images(snapshot: str, data_root: str, caption: str, seeds: tuple[int, ...]):
     """(generated uint8 [S, 64, 64, 3], nearest real training image uint8 [S, 64, 64, 3], RMS pixel
     distance [S]): the memorisation check, in pixel space at 64x64."""
-    from gan_core.diversity import nearest_real, pixel_features
+    from gan_core.eval.diversity import nearest_real, pixel_features
 
     dataset = load_dataset(data_root)
     generated = generate_pairs(snapshot, (caption,) * len(seeds), seeds)

@@ -8,14 +8,72 @@ Any other exception is a bug and keeps its traceback. Argparse errors (SystemExi
 from __future__ import annotations
 
 import functools
+import importlib.abc
+import os
 import sys
 from typing import Callable
 
-from . import UserError
+from gan_core import UserError
 
 NOTHING_WRITTEN = "interrupted: nothing was written"
 
 Main = Callable[..., int]
+
+def parse_int_list(text: str, what: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UserError(f"{what} must be comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 0:
+        raise UserError(f"{what} must be non-negative integers, got {text!r}")
+    return values
+
+
+VERBOSE_HELP = "show TensorFlow's own log lines (hidden by default)"
+
+
+class _QuietImport(importlib.abc.MetaPathFinder):
+    """Imports `tensorflow` with file descriptor 2 pointed at /dev/null: on a CPU machine its start-up
+    probes for CUDA and prints lines before its log level applies, which users read as errors."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        try:
+            import importlib.util
+
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def quiet_exec(module):
+            sys.stderr.flush()
+            saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 2)
+                exec_module(module)
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                os.close(devnull)
+
+        spec.loader.exec_module = quiet_exec
+        return spec
+
+
+def quiet_tensorflow(verbose: bool = False) -> None:
+    """Keep TensorFlow's C++ log lines (oneDNN notes, grappler remarks, CUDA probing) off the
+    terminal unless `verbose`; a TF_CPP_MIN_LOG_LEVEL set by the user is respected."""
+    if verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0")
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietImport())
 
 
 def entry_point(*, interrupted: str = NOTHING_WRITTEN) -> Callable[[Main], Main]:
@@ -28,9 +86,10 @@ def entry_point(*, interrupted: str = NOTHING_WRITTEN) -> Callable[[Main], Main]
 
     def decorate(main: Main) -> Main:
         @functools.wraps(main)
-        def wrapper(*args, **kwargs) -> int:
+        def wrapper(argv=None, *args, **kwargs) -> int:
+            quiet_tensorflow(verbose="--verbose" in (sys.argv[1:] if argv is None else argv))
             try:
-                return main(*args, **kwargs)
+                return main(argv, *args, **kwargs)
             except UserError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1

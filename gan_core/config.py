@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import UserError
+from gan_core import UserError
 
 
 @dataclass(frozen=True)
@@ -78,15 +78,7 @@ class TrainConfig:
     distribute: str = "none"  # "none", "mirrored" or "multiworker" (TF_CONFIG)
 
 
-# Fields added after runs were shipped, with the value those runs were trained with: a saved config
-# or snapshot that lacks a field is read with its legacy value, never with today's default.
-LEGACY_MODEL_FIELDS = {"upsample": "nearest", "d_residual_init": 0.0}
-LEGACY_FIELDS = {"lr_decay_from": 1.0}
-
-
-def with_legacy_fields(model: dict) -> dict:
-    """A saved model-config mapping completed with the legacy values of fields it predates."""
-    return {**LEGACY_MODEL_FIELDS, **model}
+DIFFAUGMENT_POLICIES = ("color", "translation", "cutout")  # gan_core.train.diffaug's, checked without TensorFlow
 
 
 def to_dict(config) -> dict:
@@ -136,20 +128,40 @@ def from_dict(data: dict) -> TrainConfig:
 
 
 def validate(config: TrainConfig) -> None:
+    """Every field checked up front, before a run dir exists: a bad value is one line naming it."""
     m = config.model
+    policies = [p.strip() for p in config.diffaugment.split(",") if p.strip()]
     checks = [
         (m.arch in ("dfgan", "dcgan"), f"model.arch must be dfgan or dcgan, got {m.arch!r}"),
         (m.image_size == 64, "model.image_size must be 64 (the competition's size)"),
         (m.upsample in ("bilinear", "nearest"), f"model.upsample must be bilinear or nearest, got {m.upsample!r}"),
         (m.text.mode in ("pretrained", "joint"), f"model.text.mode must be pretrained or joint, got {m.text.mode!r}"),
-        (config.batch_size >= 2, "batch_size must be at least 2"),
-        (config.epochs >= 1, "epochs must be at least 1"),
-        (0.0 <= config.lr_decay_from <= 1.0, "lr_decay_from must be between 0 and 1"),
+        (min(m.ngf, m.ndf, m.noise_dim, m.cond_dim, m.text.hidden, m.text.embed_dim, m.text.image_channels) >= 1,
+         "model sizes (ngf, ndf, noise_dim, cond_dim, text sizes) must be positive"),
+        (m.text.pretrain_epochs >= 1 and m.text.pretrain_batch >= 2 and m.text.pretrain_lr > 0,
+         "model.text.pretrain_epochs must be >= 1, pretrain_batch >= 2 and pretrain_lr > 0"),
+        (config.batch_size >= 2, f"batch_size must be at least 2, got {config.batch_size}"),
+        (config.epochs >= 1, f"epochs must be at least 1, got {config.epochs}"),
+        (config.max_steps >= 0, f"max_steps must be 0 (no limit) or positive, got {config.max_steps}"),
+        (config.lr_g > 0 and config.lr_d > 0, "lr_g and lr_d must be positive"),
+        (0.0 <= config.lr_decay_from <= 1.0, f"lr_decay_from must be between 0 and 1, got {config.lr_decay_from}"),
+        (0.0 <= config.beta1 < 1.0 and 0.0 <= config.beta2 < 1.0, "beta1 and beta2 must be in [0, 1)"),
+        (config.gp_weight >= 0 and config.gp_power > 0, "gp_weight must be >= 0 and gp_power > 0"),
+        (config.mode_seeking_weight >= 0, f"mode_seeking_weight must be >= 0, got {config.mode_seeking_weight}"),
+        (all(p in DIFFAUGMENT_POLICIES for p in policies),
+         f"diffaugment must be a comma-separated subset of {','.join(DIFFAUGMENT_POLICIES)} (or empty), "
+         f"got {config.diffaugment!r}"),
+        (0.0 <= config.ema_decay < 1.0, f"ema_decay must be in [0, 1) (0: off), got {config.ema_decay}"),
+        (config.ema_start >= 0, f"ema_start must be >= 0, got {config.ema_start}"),
         (config.precision in ("auto", "float32", "mixed_bfloat16"), "precision must be auto, float32 or mixed_bfloat16"),
         (config.distribute in ("none", "mirrored", "multiworker"), "distribute must be none, mirrored or multiworker"),
-        (min(m.ngf, m.ndf, m.noise_dim, m.text.hidden, m.text.embed_dim) >= 1, "model sizes must be positive"),
-        (config.snapshot_every >= 1 and config.gp_every >= 1 and config.state_every_steps >= 1 and config.keep_states >= 1,
-         "snapshot_every, state_every_steps and keep_states must be at least 1"),
+        (config.snapshot_every >= 1, f"snapshot_every must be at least 1, got {config.snapshot_every}"),
+        (config.gp_every >= 1, f"gp_every must be at least 1, got {config.gp_every}"),
+        (config.state_every_steps >= 1, f"state_every_steps must be at least 1, got {config.state_every_steps}"),
+        (config.keep_states >= 1, f"keep_states must be at least 1, got {config.keep_states}"),
+        (config.log_every >= 1, f"log_every must be at least 1, got {config.log_every}"),
+        (config.sample_captions >= 1, f"sample_captions must be at least 1, got {config.sample_captions}"),
+        (config.sample_seeds >= 1, f"sample_seeds must be at least 1, got {config.sample_seeds}"),
     ]
     for ok, message in checks:
         if not ok:
@@ -172,45 +184,54 @@ def with_overrides(config: TrainConfig, overrides: dict[str, str]) -> TrainConfi
     return from_dict(data)
 
 
-def load(path: str | Path, saved: bool = False, resuming: TrainConfig | None = None) -> TrainConfig:
-    """Read a JSON/YAML config. saved=True: a run's own config.json, whose missing fields take their
-    legacy values (LEGACY_FIELDS, LEGACY_MODEL_FIELDS) rather than today's defaults. resuming: the
-    run a file is applied to; fields in LEGACY_FIELDS that the file lacks keep that run's values."""
-    path = Path(path)
+def _read(path: Path) -> dict:
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot read config {path}: {exc.strerror}") from None
+    yaml_file = path.suffix in (".yaml", ".yml")
     try:
-        if path.suffix in (".yaml", ".yml"):
+        if yaml_file:
             import yaml
 
             data = yaml.safe_load(raw) or {}
         else:
             data = json.loads(raw)
     except Exception as exc:
-        raise UserError(f"config {path} is not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'JSON'}: "
+        raise UserError(f"config {path} is not valid {'YAML' if yaml_file else 'JSON'}: "
                         f"{str(exc).splitlines()[0]}") from None
-    if resuming is not None and isinstance(data, dict):
-        data = {**{k: getattr(resuming, k) for k in LEGACY_FIELDS}, **data}
-    if saved and isinstance(data, dict):
-        data = {**LEGACY_FIELDS, **data}
-        if isinstance(data.get("model"), dict):
-            data["model"] = with_legacy_fields(data["model"])
-    return from_dict(data)
+    if not isinstance(data, dict):
+        raise UserError(f"config {path} must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def load(path: str | Path) -> TrainConfig:
+    """A JSON/YAML config file a user wrote: the fields it lacks take today's defaults."""
+    return from_dict(_read(Path(path)))
+
+
+def load_saved(path: str | Path) -> TrainConfig:
+    """A run's own config.json, through the legacy migrator (fields it predates keep the values
+    the run was trained with)."""
+    from gan_core import legacy
+
+    return from_dict(legacy.migrate_run_config(_read(Path(path))))
 
 
 def for_run(run_dir: str | Path, config_file: str | Path | None = None,
             overrides: dict[str, str] | None = None) -> TrainConfig:
-    """The config a train command means: an explicit file, else the run's own saved config.json
-    (resuming, legacy fields filled), else the defaults; then the dotted-key overrides."""
+    """The config a train command means: an explicit file, else the run's own saved config.json,
+    else the defaults; then the dotted-key overrides."""
+    from gan_core import legacy
+
     saved = Path(run_dir) / "config.json"
     if config_file:
-        # A file written before a resumable field existed must not switch a resumed run to its default.
-        config = load(config_file, resuming=load(saved, saved=True) if saved.is_file() else None)
+        data = _read(Path(config_file))
+        if saved.is_file():
+            data = legacy.complete_from_run(data, to_dict(load_saved(saved)))
+        config = from_dict(data)
     elif saved.is_file():
-        config = load(saved, saved=True)
+        config = load_saved(saved)
     else:
         config = TrainConfig()
     return with_overrides(config, overrides or {})
-

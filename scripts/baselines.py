@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from gan_core import UserError  # noqa: E402
-from gan_core.cli import entry_point  # noqa: E402
+from gan_core import UserError
+from gan_core.cli import VERBOSE_HELP, entry_point
 
 COLUMNS = (("score", "{:.4f}"), ("inception_score", "{:.2f}"), ("fid_flowers", "{:.1f}"), ("class_top1", "{:.3f}"),
            ("class_top5", "{:.3f}"), ("caption_cosine", "{:.3f}"), ("r_precision", "{:.3f}"))
@@ -28,14 +23,15 @@ def table(results: dict) -> str:
 @entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset")
     parser.add_argument("--out", default="results/baselines.json", help="results JSON (kind -> metrics), atomic")
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise baseline")
     args = parser.parse_args(argv)
     from gan_core import atomic
-    from gan_core.alignment import load_alignment
-    from gan_core.evaluation import BASELINES, baseline_images, evaluate_images
-    from gan_core.evaluators import get_evaluator
+    from gan_core.eval.alignment import load_alignment
+    from gan_core.eval.evaluate import BASELINES, baseline_images, evaluate_images
+    from gan_core.eval.evaluators import get_evaluator
 
     evaluator = get_evaluator("flowers")
     try:

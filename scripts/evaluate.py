@@ -1,7 +1,7 @@
 """Evaluate test images for the results table: a folder, a snapshot, or a baseline.
 
 Prints a short summary and writes every number as JSON (atomically) to --out. Folder input is
-read as the competition's scorer reads it (gan_core.imagefolder): files other than .jpg/.jpeg/.png,
+read as the competition's scorer reads it (gan_core.data.imagefolder): files other than .jpg/.jpeg/.png,
 names without a test ID and undecodable files are skipped with a note on stderr; any size is
 resized to 64x64 (bilinear); an ID without reference logits or test caption is an error.
 """
@@ -9,15 +9,10 @@ resized to 64x64 (bilinear); an ID without reference logits or test caption is a
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from gan_core.cli import entry_point  # noqa: E402
-from gan_core.evaluators import NAMES  # noqa: E402
+from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.eval.evaluators import NAMES
 
 SUMMARY = (  # key, label, format
     ("n_images", "images", "{:d}"),
@@ -50,6 +45,7 @@ def summary_lines(result: dict) -> list[str]:
 @entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--images", metavar="DIR", help="folder of inference_<ID>.jpg images")
     source.add_argument("--checkpoint", metavar="PATH", help="snapshot or run dir: generate the test images")
@@ -65,12 +61,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="--checkpoint: competition seed; noise: its seed")
     parser.add_argument("--no-cache", action="store_true", help="--checkpoint: recompute even if cached")
     args = parser.parse_args(argv)
-    from gan_core import atomic, evaluation
-    from gan_core.evaluators import get_evaluator
+    from gan_core import atomic
+    from gan_core.eval import evaluate as evaluation
+    from gan_core.eval.evaluators import get_evaluator
 
     images = ids = None
     if args.images:  # read (and report on) the folder before the slow model loads
-        from gan_core.imagefolder import load_image_folder
+        from gan_core.data.imagefolder import load_image_folder
 
         images, ids, _, problems = load_image_folder(args.images)
         for name, why in problems[:10]:

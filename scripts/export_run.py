@@ -6,15 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core.cli import entry_point  # noqa: E402
-from gan_core.export import export_run  # noqa: E402
+from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.sample.export import export_run
 
 
 @entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--out", required=True, help="e.g. checkpoints/default (replaced as a whole)")
     parser.add_argument("--snapshots", help="comma list of snapshot names, e.g. epoch_0001,epoch_0010")

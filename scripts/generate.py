@@ -6,17 +6,15 @@ import argparse
 import sys
 import time
 import warnings
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core import UserError  # noqa: E402
-from gan_core.cli import entry_point  # noqa: E402
+from gan_core import UserError
+from gan_core.cli import VERBOSE_HELP, entry_point
 
 
 @entry_point(interrupted="interrupted: the output folder may hold only some of the images")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument("--checkpoint", required=True, help="a snapshot dir, or a run dir (its latest snapshot)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--captions-file", help="one caption per line -> OUT/LLLL_sS.png")
@@ -29,10 +27,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--zip", help="competition mode: also write this submission zip")
     args = parser.parse_args(argv)
-    from gan_core.report import parse_int_list
-    from gan_core.inference import (generate_caption_files, generate_competition, read_captions_file,
-                                    read_competition_test_data, read_test_captions)
-    from gan_core.sampling import Generator
+    from gan_core.cli import parse_int_list
+    from gan_core.sample.inference import (
+        generate_caption_files,
+        generate_competition,
+        read_captions_file,
+        read_competition_test_data,
+        read_test_captions,
+    )
+    from gan_core.sample.sampler import Sampler
 
     if args.captions_file:
         seeds = parse_int_list(args.seeds, "--seeds")
@@ -46,7 +49,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        generator = Generator(args.checkpoint)
+        generator = Sampler.load(args.checkpoint)
         if args.captions_file:
             written = generate_caption_files(generator, captions, seeds, args.out)
         else:

@@ -9,20 +9,16 @@ Unlike the original scorer, any positive BATCH works.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # quiet TensorFlow C++ info (a few pre-init lines print anyway)
-
-from gan_core import UserError  # noqa: E402
-from gan_core.cli import entry_point  # noqa: E402
-from gan_core.evaluators import NAMES  # noqa: E402
+from gan_core import UserError
+from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.eval.evaluators import NAMES
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument("image_dir", metavar="IMG_DIR",
                         help="folder of *.jpg/*.jpeg/*.png named like inference_<ID>.jpg")
     parser.add_argument("out_csv", metavar="OUT_CSV", help="per-image scores (score,id), written atomically")
@@ -41,9 +37,9 @@ def parse_args(argv):
 
 def score_folder(args, batch: int) -> tuple[dict, list[tuple[str, str]], int]:
     from gan_core.atomic import write_text
-    from gan_core.evaluators import get_evaluator, predict_in_batches
-    from gan_core.imagefolder import load_image_folder
-    from gan_core.metrics import competition_score, competition_scores
+    from gan_core.data.imagefolder import load_image_folder
+    from gan_core.eval.evaluators import get_evaluator, predict_in_batches
+    from gan_core.eval.metrics import competition_score, competition_scores
 
     if args.evaluator == "official" and not (args.checkpoint and args.references):
         raise UserError("the official evaluator needs --checkpoint PATH and --references eval_metrics.pkl")

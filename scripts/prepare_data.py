@@ -6,18 +6,38 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.data.prepare import PrepareConfig, prepare
 
-from gan_core.cli import entry_point  # noqa: E402
-from gan_core.prepare import PrepareConfig, prepare  # noqa: E402
+
+def default_split(source: Path, split: str | None, competition: str | None) -> tuple[str | None, list[str]]:
+    """The split file to use and what to tell the user: an explicit --split/--competition wins; else the
+    source's own split.csv (the competition split in the official layout); else the stratified fallback.
+    A competition/testData.pkl is never read unasked: unpickling executes code from the file."""
+    if split or competition:
+        return split, []
+    notes = []
+    found = source / "split.csv"
+    if found.is_file():
+        notes.append(f"split: {found} (found in the source; --split or --competition chooses another)")
+    pickle = source / "competition" / "testData.pkl"
+    if pickle.is_file():
+        notes.append(f"note: {pickle} holds the competition's test captions; pass --competition {pickle.parent} "
+                     f"to use them (a pickle: it executes code when read, so only a file you trust)")
+    if not found.is_file():
+        notes.append("split: none given or found; every 10th image of each class is test (stratified fallback)")
+        return None, notes
+    return str(found), notes
 
 
 @entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument("--source", required=True, help="folder with jpg/ (or 102flowers/, images_*/) and text_c10/")
     parser.add_argument("--out", default="data/oxford102", help="prepared dataset folder (default data/oxford102)")
-    parser.add_argument("--split", help="split CSV with image_id,split columns (train/test)")
+    parser.add_argument("--split", help="split CSV with image_id,split columns (train/test); default: the "
+                                        "source's split.csv when it has one")
     parser.add_argument("--competition", metavar="DIR",
                         help="competition folder with testData.pkl and dictionary/; these are pickles, which "
                              "execute code when read: pass only files you trust")
@@ -34,8 +54,11 @@ def main(argv=None) -> int:
     except ValueError:
         print(f"error: --sizes must be comma-separated integers >= 8, got {args.sizes!r}", file=sys.stderr)
         return 2
+    split_csv, notes = default_split(Path(args.source), args.split, args.competition)
+    for note in notes:
+        print(note)
     config = PrepareConfig(sizes=sizes, min_count=args.min_count, max_len=args.max_len,
-                           split_csv=args.split, competition_dir=args.competition)
+                           split_csv=split_csv, competition_dir=args.competition)
     summary = prepare(args.source, args.out, config, progress=not args.quiet, force=args.force)
     print(f"{'up to date' if summary.up_to_date else 'prepared'}: {args.out}")
     for line in summary.lines():

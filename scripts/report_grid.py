@@ -7,21 +7,18 @@ and OUT.md (the same as a table), enough to rebuild the grid exactly. Files are 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from gan_core import UserError  # noqa: E402
-from gan_core.cli import entry_point  # noqa: E402
-from gan_core.report import REPORT_IDS, REPORT_SEEDS  # noqa: E402
+from gan_core import UserError
+from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.explore.report_grid import REPORT_IDS, REPORT_SEEDS
 
 
 @entry_point(interrupted="interrupted: the grid PNG, CSV and MD may not all be written")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument("--checkpoint", required=True, help="a snapshot dir, or a run dir (its latest snapshot)")
     parser.add_argument("--ids", default=",".join(map(str, REPORT_IDS)),
                         help="test IDs whose captions make the first rows ('' for none; default: the report's)")
@@ -32,13 +29,19 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="grid PNG; OUT.csv and OUT.md are written next to it")
     args = parser.parse_args(argv)
     from gan_core import atomic
-    from gan_core.dataset import PreparedDataset
-    from gan_core.grid import to_png
-    from gan_core.inference import read_captions_file
-    from gan_core.report import grid_rows, parse_int_list, render_grid, tiles_csv, tiles_markdown
-    from gan_core.sampling import Generator
-    from gan_core.snapshot import resolve_checkpoint
-    from gan_core.text import normalize
+    from gan_core.cli import parse_int_list
+    from gan_core.data.dataset import PreparedDataset
+    from gan_core.data.text import normalize
+    from gan_core.explore.report_grid import (
+        grid_rows,
+        render_grid,
+        tiles_csv,
+        tiles_markdown,
+    )
+    from gan_core.sample.image_grid import to_png
+    from gan_core.sample.inference import read_captions_file
+    from gan_core.sample.sampler import Sampler
+    from gan_core.sample.snapshot import resolve_checkpoint
 
     ids = parse_int_list(args.ids, "--ids") if args.ids.strip() else []
     seeds = parse_int_list(args.seeds, "--seeds")
@@ -48,7 +51,7 @@ def main(argv=None) -> int:
             raise UserError(f"--caption {caption!r} is empty or has no letters/digits")
     snapshot = resolve_checkpoint(args.checkpoint)  # before the slow model import: errors fail fast
     rows = grid_rows(PreparedDataset(args.data), ids, captions)
-    generator = Generator(snapshot, warn_unknown=False)
+    generator = Sampler.load(snapshot, warn_unknown=False)
     image, _ = render_grid(generator, rows, seeds)
     out = Path(args.out)
     atomic.write_bytes(out, to_png(image))

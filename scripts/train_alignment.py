@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from gan_core import UserError  # noqa: E402
-from gan_core.cli import entry_point  # noqa: E402
+from gan_core import UserError
+from gan_core.cli import VERBOSE_HELP, entry_point
 
 
 @entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset")
     parser.add_argument("--out", default="checkpoints/evaluator/alignment", help="model folder, written atomically")
     parser.add_argument("--epochs", type=int, help="training epochs (default: AlignmentConfig.epochs)")
     parser.add_argument("--seed", type=int, help="seed (default: AlignmentConfig.seed)")
     args = parser.parse_args(argv)
-    from gan_core.alignment import AlignmentConfig, train_alignment
+    from gan_core.eval.alignment import AlignmentConfig, train_alignment
 
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
     if args.epochs is not None and args.epochs < 1:

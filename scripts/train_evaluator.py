@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from gan_core import UserError  # noqa: E402
-from gan_core.cli import entry_point  # noqa: E402
+from gan_core import UserError
+from gan_core.cli import VERBOSE_HELP, entry_point
 
 
 @entry_point()
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset (with 64 and 76 px images)")
     parser.add_argument("--out", default="checkpoints/evaluator/flowers", help="model folder, written atomically")
     parser.add_argument("--epochs", type=int, help="training epochs (default: FlowersConfig.epochs)")
@@ -27,7 +23,7 @@ def main(argv=None) -> int:
                         help="eval_metrics.pkl: also report top-1 agreement with the official classifier "
                              "(a pickle, which executes code when read: pass only files you trust)")
     args = parser.parse_args(argv)
-    from gan_core.evaluators.flowers import FlowersConfig, train_flowers_evaluator
+    from gan_core.eval.evaluators.flowers import FlowersConfig, train_flowers_evaluator
 
     overrides = {k: v for k, v in (("epochs", args.epochs), ("width", args.width), ("seed", args.seed))
                  if v is not None}

@@ -18,9 +18,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / "tests"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from tiny import tiny_config, tiny_dataset  # noqa: E402
@@ -51,8 +48,11 @@ def _train_evaluators(data: Path, out: Path) -> bool:
     """A tiny flowers evaluator (out/flowers) and alignment model (out/alignment); False when the
     modules are not in this checkout."""
     try:
-        from gan_core.alignment import AlignmentConfig, train_alignment
-        from gan_core.evaluators.flowers import FlowersConfig, train_flowers_evaluator
+        from gan_core.eval.alignment import AlignmentConfig, train_alignment
+        from gan_core.eval.evaluators.flowers import (
+            FlowersConfig,
+            train_flowers_evaluator,
+        )
     except ImportError:
         return False
     quiet = lambda *_: None  # noqa: E731
@@ -67,8 +67,8 @@ def _train_evaluators(data: Path, out: Path) -> bool:
 
 def build_workspace(root: Path) -> Workspace:
     """Build (or reuse) the workspace under root; ~30-60 s the first time on a busy 2-core CPU."""
-    from gan_core.snapshot import list_snapshots
-    from gan_core.training import train
+    from gan_core.sample.snapshot import list_snapshots
+    from gan_core.train.loop import train
 
     root = Path(root)
     data = tiny_dataset(root)

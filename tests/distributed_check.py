@@ -2,21 +2,18 @@
 one device. (Logical devices must be configured before TensorFlow initialises, hence a process.)"""
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
-from gan_core.dataset import PipelineConfig, PreparedDataset, make_pipeline  # noqa: E402
-from gan_core.models import build_networks  # noqa: E402
-from gan_core.trainer import GANTrainer  # noqa: E402
 from tiny import tiny_config  # noqa: E402
+
+from gan_core.data.dataset import PipelineConfig, PreparedDataset, make_pipeline  # noqa: E402
+from gan_core.models import build_networks  # noqa: E402
+from gan_core.train.step import GANTrainer  # noqa: E402
 
 
 def main(data_dir: str, steps: int = 1) -> None:

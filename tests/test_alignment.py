@@ -6,13 +6,13 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
-from gan_core import UserError
-from gan_core.alignment import DEFAULT_PATH, AlignmentConfig, load_alignment
-from gan_core.dataset import PreparedDataset, load_class_ids
-from gan_core.metrics import caption_cosine
 from test_flowers_evaluator import tiny_world
+
+from gan_core import UserError
+from gan_core.data.dataset import PreparedDataset, load_class_ids
+from gan_core.eval.alignment import DEFAULT_PATH, AlignmentConfig, load_alignment
+from gan_core.eval.metrics import caption_cosine
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import sys
 import time
 
 import pytest
-
 from conftest import ROOT
+
 from gan_core import UserError
 from gan_core.cli import NOTHING_WRITTEN, entry_point
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from gan_core.colour import PALETTE, dominant_colour, single_colour_rows
+from gan_core.eval.colour import PALETTE, dominant_colour, single_colour_rows
 
 
 def test_single_colour_rows_keeps_rows_whose_captions_agree_on_one_colour():

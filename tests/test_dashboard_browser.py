@@ -17,9 +17,8 @@ import time
 import urllib.request
 
 import pytest
-from PIL import Image
-
 from dashboard_fixtures import ROOT, workspace  # noqa: F401  (pytest fixture)
+from PIL import Image
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

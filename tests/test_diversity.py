@@ -1,16 +1,28 @@
-"""Mode-collapse measures (gan_core.diversity) against straightforward loops."""
+"""Mode-collapse measures (gan_core.eval.diversity) against straightforward loops."""
 
 import itertools
 import json
 
+import conftest  # noqa: F401
 import numpy as np
 import pytest
 
-import conftest  # noqa: F401
-from gan_core.diversity import (across_caption_diversity, cache_key, cached_measure, collapse_flags,
-                                distinct_classes, mean_pairwise_distance, measure_snapshot, nearest_real,
-                                pairwise_distances, pixel_features, read_cached, sharp_drops,
-                                within_caption_diversity)
+from gan_core import storage
+from gan_core.eval.diversity import (
+    across_caption_diversity,
+    cached_measure,
+    collapse_flags,
+    distinct_classes,
+    diversity_key,
+    mean_pairwise_distance,
+    measure_snapshot,
+    nearest_real,
+    pairwise_distances,
+    pixel_features,
+    read_cached,
+    sharp_drops,
+    within_caption_diversity,
+)
 
 
 def loop_mean_pairwise(rows):
@@ -104,8 +116,8 @@ def test_cached_measure_computes_once_per_key(tmp_path):
     assert len(calls) == 1
     cached_measure(tmp_path, ["a"], [0, 2], None, compute)  # other seeds: another entry
     assert len(calls) == 2
-    stored = json.loads((tmp_path / f"diversity_{cache_key(['a'], [0, 1], None)}.json").read_text())
-    assert stored["seeds"] == [0, 1] and stored["captions"] == ["a"]
+    stored = json.loads(storage.cache_path(tmp_path, "diversity", diversity_key(tmp_path, ["a"], [0, 1], None)).read_text())
+    assert stored["key"]["seeds"] == [0, 1] and stored["key"]["captions"] == ["a"]
 
 
 def test_collapse_flags_any_diversity_metric_that_falls():

@@ -1,14 +1,22 @@
-"""Caption embeddings helpers (gan_core.embeddings): colour words, neighbours, UMAP cache."""
-
-import numpy as np
-import pytest
+"""Caption embeddings helpers (gan_core.explore.embeddings): colour words, neighbours, UMAP cache."""
 
 import conftest  # noqa: F401
-from gan_core import UserError
-from gan_core.dataset import PreparedDataset
-from gan_core.embeddings import (NO_COLOUR, cached_projection, caption_table, colour_word, cosine_similarity,
-                                 nearest_neighbours, place_new, umap_2d)
+import numpy as np
+import pytest
 from tiny import tiny_dataset
+
+from gan_core import UserError
+from gan_core.data.dataset import PreparedDataset
+from gan_core.explore.embeddings import (
+    NO_COLOUR,
+    cached_projection,
+    caption_table,
+    colour_word,
+    cosine_similarity,
+    nearest_neighbours,
+    place_new,
+    umap_2d,
+)
 
 
 def test_colour_word_takes_the_first_colour_family():
@@ -53,13 +61,19 @@ def test_cached_projection_runs_once_and_keeps_the_layout_on_disk(tmp_path):
         calls.append(len(batch))
         return np.stack([vectors[c] for c in batch])
 
-    emb, layout = cached_projection(tmp_path, captions, encode, progress=lambda f, m: messages.append((f, m)))
+    emb, layout = cached_projection(tmp_path, captions, encode, "encoder-a",
+                                    progress=lambda f, m: messages.append((f, m)))
     assert emb.shape == (45, 16) and layout.shape == (45, 2) and np.isfinite(layout).all()
     assert messages[-1][0] == 1.0 and any("UMAP" in m for _, m in messages)
-    assert len(list(tmp_path.glob("umap_*.npz"))) == 1
-    again = cached_projection(tmp_path, captions, encode)
-    assert sum(calls) == 45  # the second call read the file
+    assert len(list(tmp_path.glob("umap_*.json"))) == 1
+    messages.clear()
+    again = cached_projection(tmp_path, captions, encode, "encoder-a", progress=lambda f, m: messages.append((f, m)))
+    assert not any("UMAP" in m for _, m in messages)  # the layout came from the cache
     np.testing.assert_array_equal(again[1], layout)
+    np.testing.assert_array_equal(again[0], emb)  # embeddings are recomputed, equal
+    # another text encoder: another map
+    cached_projection(tmp_path, captions, encode, "encoder-b")
+    assert len(list(tmp_path.glob("umap_*.json"))) == 2
     # the three clusters stay apart in 2-D: each point's nearest neighbour is from its own cluster
     d = np.linalg.norm(layout[:, None] - layout[None], axis=-1) + np.eye(45) * 1e9
     assert np.mean(d.argmin(1) % 3 == np.arange(45) % 3) > 0.9

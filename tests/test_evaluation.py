@@ -5,22 +5,31 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import ROOT
-from gan_core import evaluation
-from gan_core.alignment import load_alignment
-from gan_core.dataset import PreparedDataset
-from gan_core.evaluators.flowers import DEFAULT_PATH as SHIPPED_FLOWERS, load_flowers_evaluator
-from gan_core.imagefolder import load_image_folder
-from gan_core.snapshot import resolve_checkpoint
-from gan_core.metrics import caption_cosine, competition_score, fid_from_features, inception_score, softmax
+from PIL import Image
 from test_flowers_evaluator import tiny_world
+
+from gan_core.data.dataset import PreparedDataset
+from gan_core.data.imagefolder import load_image_folder
+from gan_core.eval import evaluate as evaluation
+from gan_core.eval.alignment import load_alignment
+from gan_core.eval.evaluators import get_evaluator
+from gan_core.eval.evaluators.flowers import DEFAULT_PATH as SHIPPED_FLOWERS
+from gan_core.eval.evaluators.flowers import load_flowers_evaluator
+from gan_core.eval.metrics import (
+    caption_cosine,
+    competition_score,
+    fid_from_features,
+    inception_score,
+    softmax,
+)
+from gan_core.sample.snapshot import resolve_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +113,9 @@ def test_checkpoint_equals_scoring_the_generated_folder_and_is_cached(world, mod
     assert evaluation.evaluations_run == before + 1 and scored["cached"] is False
     for key in ("score", "cosine", "inception_score", "fid_flowers", "class_top1", "caption_cosine", "r_precision"):
         assert scored[key] == pytest.approx(expected[key], rel=1e-6, abs=1e-9), key
-    cache = resolve_checkpoint(world.run) / "scores_flowers.json"
-    assert cache.is_file()
+    caches = list(resolve_checkpoint(world.run).glob("scores_flowers_*.json"))
+    assert len(caches) == 1
+    cache = caches[0]
     content = cache.read_bytes()
 
     again = evaluation.evaluate_checkpoint(world.run, world.data, evaluator=evaluator, alignment=alignment)
@@ -121,6 +131,20 @@ def test_checkpoint_equals_scoring_the_generated_folder_and_is_cached(world, mod
         evaluator.identity = load_flowers_evaluator(world.flowers).identity
     assert evaluation.evaluations_run == before + 2 and third["cached"] is False
     assert third["score"] == pytest.approx(scored["score"], rel=1e-6)
+    assert cache.read_bytes() == content  # the other key's entry sits beside it
+
+    # Other reference logits (--references): never read from, nor written over, the default entry.
+    references = tmp_path / "other_references.pkl"
+    shifted = {int(k): np.roll(v, 1) for k, v in evaluator.references.items()}
+    references.write_bytes(pickle.dumps(shifted))
+    other = get_evaluator("flowers", checkpoint=world.flowers, references=references)
+    assert other.references_identity != evaluator.references_identity
+    fourth = evaluation.evaluate_checkpoint(world.run, world.data, evaluator=other, alignment=alignment)
+    assert evaluation.evaluations_run == before + 3 and fourth["cached"] is False
+    assert fourth["cosine"] != pytest.approx(scored["cosine"], rel=1e-6)
+    assert cache.read_bytes() == content
+    again = evaluation.evaluate_checkpoint(world.run, world.data, evaluator=evaluator, alignment=alignment)
+    assert again["cached"] is True and again["score"] == scored["score"]
 
 
 def test_cli_folder_with_bad_files_and_errors(world, tmp_path):
@@ -161,7 +185,7 @@ def test_cli_folder_with_bad_files_and_errors(world, tmp_path):
 
 def test_real_data_baselines(shared_data, world, tmp_path_factory):
     """Real test images agree with their references (same evaluator); retrieval picks training images."""
-    from gan_core.prepare import PrepareConfig, prepare
+    from gan_core.data.prepare import PrepareConfig, prepare
 
     data = tmp_path_factory.mktemp("real") / "oxford102"
     prepare(shared_data, data, PrepareConfig(sizes=(64,), competition_dir=str(shared_data / "competition")),
@@ -181,7 +205,7 @@ def test_real_data_baselines(shared_data, world, tmp_path_factory):
     rows = evaluation.retrieval_rows(dataset, captions)
     assert set(rows) <= set(dataset.train_rows)
     retrieved = dataset.captions[dataset.captions["split"] == "train"].groupby("row")["text"].apply(list)
-    from gan_core.text import tokenize
+    from gan_core.data.text import tokenize
 
     overlap = [len(set(tokenize(c)) & {w for t in retrieved[r] for w in tokenize(t)}) / len(set(tokenize(c)))
                for c, r in zip(captions, rows)]

@@ -15,14 +15,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
-from gan_core import UserError
-from gan_core.dataset import PreparedDataset, load_class_ids
-from gan_core.evaluators import get_evaluator
-from gan_core.evaluators.flowers import (DEFAULT_PATH, FlowersConfig, load_flowers_evaluator, topk_accuracy,
-                                         train_flowers_evaluator, weights_identity)
 from tiny import tiny_dataset
+
+from gan_core import UserError, storage
+from gan_core.data.dataset import PreparedDataset, load_class_ids
+from gan_core.eval.evaluators import get_evaluator
+from gan_core.eval.evaluators.flowers import (
+    DEFAULT_PATH,
+    FlowersConfig,
+    load_flowers_evaluator,
+    topk_accuracy,
+    train_flowers_evaluator,
+)
 
 TINY_FLOWERS = FlowersConfig(width=8, epochs=3, batch_size=8, lr=3e-3)
 
@@ -57,15 +62,16 @@ def tiny_world(tmp_path_factory, alignment: bool = False, run: bool = False) -> 
         _WORLD["world"] = TinyWorld(data, root / "flowers", metrics)
     world = _WORLD["world"]
     if alignment and world.alignment is None:
-        from gan_core.alignment import AlignmentConfig, train_alignment
+        from gan_core.eval.alignment import AlignmentConfig, train_alignment
 
         config = AlignmentConfig(embed_dim=16, hidden=16, image_width=8, epochs=4, batch_size=16, seed=3)
         world.alignment_metrics = train_alignment(world.data, world.data.parent / "alignment", config,
                                                   log=lambda m: None)
         world.alignment = world.data.parent / "alignment"
     if run and world.run is None:
-        from gan_core.training import train
         from tiny import tiny_config
+
+        from gan_core.train.loop import train
 
         train(world.data, world.data.parent / "run", tiny_config(epochs=1), log=lambda m: None, progress=False)
         world.run = world.data.parent / "run"
@@ -92,7 +98,7 @@ def test_load_round_trip_references_and_batching(world):
     evaluator = get_evaluator("flowers", checkpoint=world.flowers)
     assert evaluator.name == "flowers" and evaluator.num_classes == 102
     assert evaluator.config == TINY_FLOWERS
-    assert evaluator.identity == weights_identity(world.flowers / "weights.npz")
+    assert evaluator.identity == storage.file_identity(world.flowers / "weights.npz")
     dataset = PreparedDataset(world.data)
     real = np.asarray(dataset.images(64))[dataset.test_rows].astype(np.float32)
     ids = dataset.image_table.loc[dataset.test_rows, "test_id"].astype(int)

@@ -6,13 +6,13 @@ import zipfile
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import ROOT
-from gan_core import UserError
-from gan_core.sampling import EmptyCaptionError, Generator, lerp, seed_noise, slerp
-from gan_core.training import train
+from PIL import Image
 from tiny import tiny_config, tiny_dataset
+
+from gan_core import UserError
+from gan_core.sample.sampler import EmptyCaptionError, Sampler, lerp, seed_noise, slerp
+from gan_core.train.loop import train
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def gen(run):
-    return Generator(run[0])
+    return Sampler.load(run[0])
 
 
 def test_same_caption_and_seed_give_the_same_image_whatever_the_batch(gen):
@@ -142,17 +142,17 @@ def test_cli_errors_are_one_line(run, tmp_path):
 
 def test_generator_rejects_non_snapshots(tmp_path):
     with pytest.raises(UserError, match="checkpoint not found"):
-        Generator(tmp_path / "nothing")
+        Sampler.load(tmp_path / "nothing")
 
 
 def test_export_keeps_generation_close_and_drops_state(run, tmp_path):
-    from gan_core.export import export_run, pick_spread
+    from gan_core.sample.export import export_run, pick_spread
 
     run_dir, _ = run
     chosen = export_run(run_dir, tmp_path / "ship", count=5)
     assert chosen == ["epoch_0001"]
     assert not (tmp_path / "ship" / "state").exists() and (tmp_path / "ship" / "config.json").is_file()
-    shipped, original = Generator(tmp_path / "ship"), Generator(run_dir)
+    shipped, original = Sampler.load(tmp_path / "ship"), Sampler.load(run_dir)
     a = shipped.generate(["a red flower", "blue petals"], [0, 1]).astype(int)
     b = original.generate(["a red flower", "blue petals"], [0, 1]).astype(int)
     assert np.abs(a - b).max() <= 8 and np.abs(a - b).mean() < 1.0
@@ -164,7 +164,7 @@ def test_export_keeps_generation_close_and_drops_state(run, tmp_path):
 def test_text_encoder_digest_follows_the_encoder_weights_only(run, tmp_path):
     import shutil
 
-    from gan_core.snapshot import list_snapshots, text_encoder_digest
+    from gan_core.sample.snapshot import list_snapshots, text_encoder_digest
 
     original = list_snapshots(run[0])[0]
     base = text_encoder_digest(original)

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from gan_core import UserError
-from gan_core.imagefolder import load_image_folder, parse_test_id
+from gan_core.data.imagefolder import load_image_folder, parse_test_id
 
 
 def save(path, array, **kwargs):

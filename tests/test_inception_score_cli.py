@@ -12,13 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_official_evaluator import build_random_checkpoint  # noqa: E402
 
-from gan_core.evaluators import get_evaluator  # noqa: E402
-from gan_core.imagefolder import load_image_folder  # noqa: E402
-from gan_core.metrics import competition_score  # noqa: E402
+from gan_core.data.imagefolder import load_image_folder  # noqa: E402
+from gan_core.eval.evaluators import get_evaluator  # noqa: E402
+from gan_core.eval.metrics import competition_score  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "inception_score.py"

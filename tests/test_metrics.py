@@ -9,7 +9,7 @@ import pytest
 import scipy.spatial.distance
 
 from gan_core import UserError
-from gan_core.metrics import (
+from gan_core.eval.metrics import (
     caption_cosine,
     competition_score,
     competition_scores,

@@ -14,8 +14,12 @@ import numpy as np
 import pytest
 
 from gan_core import UserError
-from gan_core.evaluators import Evaluator, get_evaluator, predict_in_batches
-from gan_core.evaluators.official import OfficialEvaluator, caffe_preprocess, resolve_checkpoint
+from gan_core.eval.evaluators import Evaluator, get_evaluator, predict_in_batches
+from gan_core.eval.evaluators.official import (
+    OfficialEvaluator,
+    caffe_preprocess,
+    resolve_checkpoint,
+)
 
 
 def build_random_checkpoint(directory: Path, saves: int = 2, seed: int = 0):
@@ -185,7 +189,7 @@ def test_inception_without_weights_says_how_to_get_them(tmp_path, monkeypatch):
 
 
 def test_inception_model_untrained():
-    from gan_core.evaluators.inception import InceptionEvaluator
+    from gan_core.eval.evaluators.inception import InceptionEvaluator
 
     evaluator = InceptionEvaluator(untrained=True, batch_size=2)
     images = random_images(3, seed=2)

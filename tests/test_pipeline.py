@@ -1,9 +1,14 @@
 import numpy as np
 import pytest
-
-from gan_core.dataset import PipelineConfig, PreparedDataset, epoch_plan, make_pipeline
-from gan_core.prepare import PrepareConfig, prepare
 from synthetic import make_source
+
+from gan_core.data.dataset import (
+    PipelineConfig,
+    PreparedDataset,
+    epoch_plan,
+    make_pipeline,
+)
+from gan_core.data.prepare import PrepareConfig, prepare
 
 
 @pytest.fixture(scope="module")

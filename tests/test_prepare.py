@@ -6,13 +6,12 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-
-from gan_core import UserError
-from gan_core.dataset import PreparedDataset, load_class_ids
-from gan_core.prepare import PrepareConfig, prepare
+from conftest import ROOT
 from synthetic import make_source
 
-from conftest import ROOT
+from gan_core import UserError
+from gan_core.data.dataset import PreparedDataset, load_class_ids
+from gan_core.data.prepare import PrepareConfig, prepare
 
 
 @pytest.mark.parametrize("layout", ["jpg", "102flowers", "images_128"])

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gan_core import competition, text
-from gan_core.dataset import PreparedDataset, load_class_ids
-from gan_core.prepare import PrepareConfig, prepare
+from gan_core.data import competition, text
+from gan_core.data.dataset import PreparedDataset, load_class_ids
+from gan_core.data.prepare import PrepareConfig, prepare
 
 REPORT_IDS = [5685, 5883, 7547, 253, 6519]
 

@@ -1,4 +1,4 @@
-"""scripts/report_grid.py on a tiny run: PNG layout, tiles equal to Generator.grid, CSV/MD, errors."""
+"""scripts/report_grid.py on a tiny run: PNG layout, tiles equal to Sampler.grid, CSV/MD, errors."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import ROOT
-from gan_core import UserError
-from gan_core.dataset import PreparedDataset
-from gan_core.report import grid_rows, tile_size
-from gan_core.sampling import Generator
+from PIL import Image
 from test_flowers_evaluator import tiny_world
+
+from gan_core import UserError
+from gan_core.data.dataset import PreparedDataset
+from gan_core.explore.report_grid import grid_rows, tile_size
+from gan_core.sample.sampler import Sampler
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +47,9 @@ def test_grid_png_csv_and_markdown(world, tmp_path):
     assert tiles[0]["caption"] == dataset.test_caption(ids[0]) and tiles[-1]["seed"] == "4"
     assert "a blue flower with round petals" in out.with_suffix(".md").read_text()
 
-    # The CSV rebuilds the grid exactly: tile (row 2, column 3) is Generator.grid's image, scaled x2.
+    # The CSV rebuilds the grid exactly: tile (row 2, column 3) is Sampler.grid's image, scaled x2.
     captions = [t["caption"] for t in tiles[::5]]
-    rebuilt = Generator(world.run).grid(captions, [int(t["seed"]) for t in tiles[:5]])
+    rebuilt = Sampler.load(world.run).grid(captions, [int(t["seed"]) for t in tiles[:5]])
     left, top, pad, scale = 260, 18, 4, 2
     x, y = left + pad + 3 * (64 * scale + pad), top + pad + 2 * (64 * scale + pad)
     tile = image[y:y + 128, x:x + 128]

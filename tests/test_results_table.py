@@ -2,7 +2,8 @@ import subprocess
 import sys
 
 from conftest import ROOT
-from gan_core.results_table import COLUMNS, markdown_table
+
+from gan_core.eval.results_table import COLUMNS, markdown_table
 
 
 def test_table_has_one_row_per_result_and_every_column():

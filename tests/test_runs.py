@@ -1,14 +1,20 @@
-"""Run discovery and summaries (gan_core.runs) on hand-made run folders: no TensorFlow."""
+"""Run discovery and summaries (gan_core.explore.runs) on hand-made run folders: no TensorFlow."""
 
 import json
 import os
 
 import pytest
 
-import conftest  # noqa: F401  (repository on sys.path)
 from gan_core import UserError
-from gan_core.runs import inside_root, list_runs, read_metrics, sample_captions, summarize_run, usable_snapshots
-from gan_core.snapshot import FORMAT
+from gan_core.explore.runs import (
+    inside_root,
+    list_runs,
+    read_metrics,
+    sample_captions,
+    summarize_run,
+    usable_snapshots,
+)
+from gan_core.sample.snapshot import FORMAT
 
 
 def make_snapshot(run, epoch, meta=None, weights=b"PK\x05\x06" + b"\0" * 18):

@@ -1,6 +1,6 @@
 import numpy as np
 
-from gan_core.text import PAD_ID, RARE_ID, Vocabulary, normalize, tokenize
+from gan_core.data.text import PAD_ID, RARE_ID, Vocabulary, normalize, tokenize
 
 
 def vocab():

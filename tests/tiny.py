@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gan_core import config as cfg
-from gan_core.prepare import PrepareConfig, prepare
 from synthetic import make_source
+
+from gan_core import config as cfg
+from gan_core.data.prepare import PrepareConfig, prepare
 
 TINY = {
     "model.ngf": "4", "model.ndf": "4", "model.noise_dim": "16", "model.cond_dim": "8",

@@ -5,9 +5,23 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import check_captions, display_path, page_roots, parse_seeds, show_notes, shown_errors, snapshot_ui
-from gan_core.grid import compose_grid, to_png
-from gan_core.runs import METRIC_COLUMNS, list_runs, read_metrics, sample_captions, summarize_run
+from dashboard.components import (
+    check_captions,
+    display_path,
+    page_roots,
+    parse_seeds,
+    show_notes,
+    shown_errors,
+    snapshot_ui,
+)
+from gan_core.explore.runs import (
+    METRIC_COLUMNS,
+    list_runs,
+    read_metrics,
+    sample_captions,
+    summarize_run,
+)
+from gan_core.sample.image_grid import compose_grid, to_png
 
 MAX_COMPARE_CAPTIONS = 8
 roots = page_roots()

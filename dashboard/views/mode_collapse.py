@@ -7,12 +7,19 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import (check_captions, current_run, page_roots, parse_seeds, show_notes, shown_errors,
-                                  snapshot_ui)
+from dashboard.components import (
+    check_captions,
+    current_run,
+    page_roots,
+    parse_seeds,
+    show_notes,
+    shown_errors,
+    snapshot_ui,
+)
 from gan_core import UserError
-from gan_core.diversity import collapse_flags, read_cached
-from gan_core.grid import compose_grid, to_png
-from gan_core.runs import sample_captions, summarize_run
+from gan_core.eval.diversity import collapse_flags, read_cached
+from gan_core.explore.runs import sample_captions, summarize_run
+from gan_core.sample.image_grid import compose_grid, to_png
 
 FALLBACK_CAPTIONS = ["this flower has white petals and a yellow center", "a flower with bright red petals",
                      "this flower is purple with pointed petals", "the petals are pink and rounded"]

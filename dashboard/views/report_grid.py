@@ -5,10 +5,17 @@ import numpy as np
 import streamlit as st
 
 from dashboard import exports, loaders
-from dashboard.components import check_captions, display_path, page_roots, show_notes, shown_errors, snapshot_ui
+from dashboard.components import (
+    check_captions,
+    display_path,
+    page_roots,
+    show_notes,
+    shown_errors,
+    snapshot_ui,
+)
 from gan_core import UserError
-from gan_core.grid import compose_grid, to_png
-from gan_core.report import REPORT_IDS, REPORT_SEEDS, GridRow
+from gan_core.explore.report_grid import REPORT_IDS, REPORT_SEEDS, GridRow
+from gan_core.sample.image_grid import compose_grid, to_png
 
 SIZE = len(REPORT_IDS)  # 5 captions x 5 seeds
 ROLL_SEED = 20240  # re-rolled seeds come from (ROLL_SEED, roll count): reproducible sessions

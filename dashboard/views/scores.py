@@ -8,9 +8,15 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import current_run, display_path, page_roots, shown_errors, snapshot_ui
+from dashboard.components import (
+    current_run,
+    display_path,
+    page_roots,
+    shown_errors,
+    snapshot_ui,
+)
 from gan_core import UserError
-from gan_core.runs import inside_root, summarize_run
+from gan_core.explore.runs import inside_root, summarize_run
 
 KEY_METRICS = ("score", "inception_score", "fid_flowers", "class_top1", "caption_cosine", "r_precision")
 HIDDEN = ("notes", "snapshot", "evaluator_identity", "alignment_identity", "cached", "seconds_predict",
@@ -28,9 +34,9 @@ st.caption("Competition score (lower is better), IS, FID and class agreement fro
 
 def evaluation_module():
     try:
-        from gan_core import evaluation
+        from gan_core.eval import evaluate as evaluation
     except ImportError as exc:
-        raise UserError(f"scoring is not available in this checkout (gan_core.evaluation: {exc})") from None
+        raise UserError(f"scoring is not available in this checkout (gan_core.eval.evaluate: {exc})") from None
     return evaluation
 
 
@@ -79,7 +85,7 @@ def score_folder_ui() -> None:
     if not text.strip():
         raise UserError("type a folder first, relative to the checkpoints folder (e.g. default/inference)")
     folder = inside_root(text.strip(), roots.checkpoints)
-    from gan_core.imagefolder import load_image_folder
+    from gan_core.data.imagefolder import load_image_folder
 
     loaders.load_dataset(str(roots.data))
     images, ids, _, problems = load_image_folder(folder)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import keras
 
-from ..config import ModelConfig
-from . import dcgan, dfgan
-from .text_encoder import build_text_encoder, sentence_dim
+from gan_core.config import ModelConfig
+from gan_core.models import dcgan, dfgan
+from gan_core.models.text_encoder import build_text_encoder, sentence_dim
 
 _ARCHS = {"dfgan": dfgan, "dcgan": dcgan}
 

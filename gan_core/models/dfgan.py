@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from ..config import ModelConfig
+from gan_core.config import ModelConfig
 
 
 @keras.saving.register_keras_serializable("gan_core")

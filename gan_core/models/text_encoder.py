@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ..config import TextEncoderConfig
+from gan_core.config import TextEncoderConfig
 
 
 def build_text_encoder(vocab_size: int, max_len: int, config: TextEncoderConfig, name: str = "text_encoder") -> keras.Model:

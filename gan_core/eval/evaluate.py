@@ -1,0 +1,291 @@
+"""Everything the results table reports, for a set of test images, a snapshot, or a baseline.
+
+`evaluate_images` takes competition-style images (float32 [N, 64, 64, 3] in [0, 255], decoded and
+resized as gan_core.data.imagefolder does) with their test IDs and returns one flat JSON-able dict:
+
+  n_images, evaluator, evaluator_identity
+  score, cosine, inception_term      competition score (mean, lower is better) and its two parts
+  inception_score                    IS over all images as one split (the competition's)
+  inception_score_10, _10_std        IS mean and std over 10 splits (Salimans et al.)
+  fid_<evaluator>                    FID to the real test images in the evaluator's feature space
+  class_top1, class_top5             share of images whose evaluator top-1 (top-5) contains the
+                                     top-1 class of the reference logits of the same test ID
+  caption_cosine, r_precision        alignment-model metrics against the test captions (absent,
+                                     with `notes`, when no alignment model is available)
+  seconds, seconds_predict           timing
+`evaluate_checkpoint` generates the 819 test images of a snapshot and caches its result next to
+it (scores_<evaluator>.json); `baseline_images` gives the real / retrieval / noise baselines.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from gan_core import UserError, storage
+
+Progress = Callable[[float, str], None]
+CACHE_FORMAT = "gan_core.scores/1"
+BASELINES = ("real", "retrieval", "noise")
+JPEG_QUALITY = 95  # as gan_core.sample.inference writes the competition images
+evaluations_run = 0  # evaluate_images calls in this process (lets tests see a cache hit)
+
+
+def _noop(fraction: float, message: str) -> None:
+    pass
+
+
+def _test_rows(dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(image rows, test IDs) of the real test images, in test_captions.csv order."""
+    table = dataset.image_table.loc[dataset.test_rows]
+    row_of = dict(zip(table["test_id"].astype(int), table.index))
+    ids = np.array([int(i) for i in dataset.test_captions["ID"] if int(i) in row_of], dtype=np.int64)
+    return np.array([row_of[i] for i in ids], dtype=np.int64), ids
+
+
+def _captions_for(dataset, ids: np.ndarray) -> list[str]:
+    by_id = dict(zip(dataset.test_captions["ID"].astype(int), dataset.test_captions["caption"]))
+    missing = [int(i) for i in ids if int(i) not in by_id]
+    if missing:
+        raise UserError(f"{len(missing)} test ID(s) have no test caption: {', '.join(map(str, missing[:5]))}")
+    return [by_id[int(i)] for i in ids]
+
+
+def _identity(model) -> str:
+    return str(getattr(model, "identity", "") or getattr(model, "name", type(model).__name__))
+
+
+def evaluate_images(images, ids, data_dir, evaluator=None, alignment=None, progress: Progress | None = None) -> dict:
+    """The results-table metrics of `images` (float32 [N, 64, 64, 3] in [0, 255]) with test IDs `ids`."""
+    global evaluations_run
+    from gan_core.data.dataset import PreparedDataset
+    from gan_core.eval.alignment import load_alignment
+    from gan_core.eval.evaluators import get_evaluator
+    from gan_core.eval.metrics import (
+        caption_cosine,
+        competition_score,
+        fid_from_features,
+        inception_score,
+        r_precision,
+        softmax,
+    )
+
+    progress = progress or _noop
+    t0 = time.perf_counter()
+    images = np.asarray(images, dtype=np.float32)
+    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    if images.ndim != 4 or images.shape[1:] != (64, 64, 3) or len(images) != len(ids) or not len(ids):
+        raise ValueError(f"need images [N, 64, 64, 3] with N test IDs, N > 0; got {images.shape} and {len(ids)} IDs")
+    evaluations_run += 1
+    dataset = PreparedDataset(data_dir)
+    evaluator = evaluator or get_evaluator("flowers")
+    if evaluator.references is None:
+        raise UserError(f"the {evaluator.name} evaluator has no reference logits (test ID -> logits)")
+    notes = []
+    progress(0.05, f"classifying {len(images)} images with the {evaluator.name} evaluator")
+    t_predict = time.perf_counter()
+    logits, features = evaluator.predict(images)
+    seconds_predict = time.perf_counter() - t_predict
+    result = {"n_images": int(len(images)), "evaluator": evaluator.name, "evaluator_identity": _identity(evaluator),
+              **competition_score(logits, ids, evaluator.references)}
+    probs = softmax(logits)
+    if len(images) >= 10:
+        result["inception_score_10"], result["inception_score_10_std"] = inception_score(probs, splits=10)
+    else:
+        notes.append("fewer than 10 images: no 10-split inception score")
+
+    progress(0.35, "features of the real test images (FID)")
+    rows, _ = _test_rows(dataset)
+    if len(set(ids.tolist())) < len(rows):
+        notes.append(f"only {len(set(ids.tolist()))} of the {len(rows)} test images: IS and FID over a subset are "
+                     f"not comparable with the full set's, and a submission needs all {len(rows)}")
+    real = np.asarray(dataset.images(64))[rows].astype(np.float32)
+    _, real_features = evaluator.predict(real)
+    if len(images) >= 2 and len(real) >= 2:
+        result[f"fid_{evaluator.name}"] = fid_from_features(features, real_features)
+    else:
+        notes.append("FID needs 2+ images on each side")
+
+    reference_top1 = np.array([int(np.argmax(evaluator.references[int(i)])) for i in ids])
+    top5 = np.argsort(-logits, axis=1)[:, :5]
+    result["class_top1"] = float(np.mean(top5[:, 0] == reference_top1))
+    result["class_top5"] = float(np.mean((top5 == reference_top1[:, None]).any(axis=1)))
+
+    progress(0.7, "caption metrics (alignment model)")
+    if alignment is None:
+        try:
+            alignment = load_alignment()
+        except UserError as exc:
+            notes.append(f"caption metrics skipped: {exc}")
+    if alignment is not None:
+        image_emb = alignment.embed_images(images)
+        text_emb = alignment.embed_captions(_captions_for(dataset, ids))
+        result["caption_cosine"] = caption_cosine(image_emb, text_emb)
+        result["alignment_identity"] = _identity(alignment)
+        if len(ids) >= 2:
+            candidates = min(99, len(ids) - 1)
+            result["r_precision"] = r_precision(image_emb, text_emb, candidates=candidates)
+            result["r_precision_candidates"] = candidates
+    result["notes"] = notes
+    result["seconds_predict"] = round(seconds_predict, 3)
+    result["seconds"] = round(time.perf_counter() - t0, 3)
+    progress(1.0, "done")
+    return result
+
+
+def jpeg_round_trip(images_uint8: np.ndarray) -> np.ndarray:
+    """uint8 [N, H, W, 3] -> float32 [N, 64, 64, 3] in [0, 255]: saved as the competition JPEGs are
+    (PIL, quality 95) and read back as the scorer reads a folder, without touching the disk."""
+    from PIL import Image
+
+    from gan_core.data.imagefolder import decode_for_scoring
+
+    out = []
+    for image in images_uint8:
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+        out.append(decode_for_scoring(buffer.getvalue()))
+    return np.stack(out).astype(np.float32)
+
+
+def scores_key(snapshot: Path, dataset, seed: int, evaluator_name: str, evaluator_identity: str,
+               references_identity: str, alignment_identity: str) -> dict:
+    """Everything a snapshot's scores depend on; the cache returns a result only under an equal key."""
+    return {"format": CACHE_FORMAT, "snapshot": storage.file_identity(snapshot / "weights.npz"),
+            "evaluator": evaluator_name, "evaluator_identity": evaluator_identity,
+            "references": references_identity, "alignment_identity": alignment_identity, "seed": int(seed),
+            "test_captions": dataset.manifest["files"]["test_captions.csv"]["sha256"]}
+
+
+def _shipped_identity(kind: str) -> str:
+    """Identity of the shipped flowers evaluator / alignment model from its weights file, without loading it."""
+    from gan_core.eval.alignment import DEFAULT_PATH as ALIGNMENT_PATH
+    from gan_core.eval.evaluators.flowers import DEFAULT_PATH as FLOWERS_PATH
+
+    path = (FLOWERS_PATH if kind == "evaluator" else ALIGNMENT_PATH) / "weights.npz"
+    return storage.file_identity(path) if path.is_file() else ""
+
+
+def default_scores_key(snapshot, dataset, seed: int = 0) -> dict:
+    """The key of a snapshot's scores with the shipped flowers evaluator, its own references and the
+    shipped alignment model: what the README table and the dashboard's Scores page show."""
+    identity = _shipped_identity("evaluator")
+    return scores_key(Path(snapshot), dataset, seed, "flowers", identity, f"own:{identity}", _shipped_identity("alignment"))
+
+
+def cached_scores(snapshot, dataset, seed: int = 0) -> dict | None:
+    """The snapshot's cached default scores (see default_scores_key), or None."""
+    return storage.read_cache(snapshot, "scores_flowers", default_scores_key(snapshot, dataset, seed))
+
+
+def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", progress: Progress | None = None,
+                        use_cache: bool = True, seed: int = 0, *, evaluator=None, alignment=None,
+                        references: str | Path | None = None) -> dict:
+    """Generate the test images of a snapshot (run dir -> its latest) and evaluate them, with a cache.
+
+    Images are generated with the competition's seeds (seed * 100000 + test ID), JPEG-encoded
+    and decoded in memory exactly as `scripts/generate.py --test-captions` + a folder read, so the
+    numbers equal those of scoring the written folder. The result is cached next to the snapshot
+    under a key naming the snapshot's weights, the evaluator, its reference logits (`references`:
+    a pickle that replaced them), the alignment model, the seed and the test captions; any change
+    computes (and keeps) a new entry instead of returning or overwriting another's.
+    `evaluator` / `alignment` replace the shipped models (keyword only); an evaluator without an
+    `identity` (official, inception) is never read from the cache.
+    """
+    from gan_core.data.dataset import PreparedDataset
+    from gan_core.eval.evaluators import get_evaluator
+    from gan_core.sample.inference import COMPETITION_SEED_STRIDE
+    from gan_core.sample.sampler import Sampler
+    from gan_core.sample.snapshot import resolve_checkpoint
+
+    progress = progress or _noop
+    snapshot = resolve_checkpoint(checkpoint)
+    dataset = PreparedDataset(data_dir)
+    kind = f"scores_{evaluator_name}"
+    if evaluator is None:
+        if evaluator_name == "flowers" and references is None:
+            evaluator_identity = _shipped_identity("evaluator")
+        else:
+            evaluator = get_evaluator(evaluator_name, references=references)
+    if evaluator is not None:
+        evaluator_identity = getattr(evaluator, "identity", None)
+    references_identity = getattr(evaluator, "references_identity", None) or f"own:{evaluator_identity}"
+    alignment_identity = _identity(alignment) if alignment is not None else _shipped_identity("alignment")
+    key = scores_key(snapshot, dataset, seed, evaluator_name, evaluator_identity, references_identity,
+                     alignment_identity) if evaluator_identity else None
+    if use_cache and key is not None:
+        cached = storage.read_cache(snapshot, kind, key)
+        if cached is not None:
+            progress(1.0, f"cached: {storage.cache_path(snapshot, kind, key)}")
+            return {**cached, "cached": True}
+    if evaluator is None:
+        evaluator = get_evaluator(evaluator_name)
+    progress(0.0, f"generating {len(dataset.test_captions)} test images from {snapshot}")
+    sampler = Sampler.load(snapshot, warn_unknown=False)
+    ids = dataset.test_captions["ID"].astype(int).to_numpy()
+    captions = dataset.test_captions["caption"].tolist()
+    generated = sampler.generate(captions, [seed * COMPETITION_SEED_STRIDE + int(i) for i in ids])
+    images = jpeg_round_trip(generated)
+
+    def inner(fraction: float, message: str) -> None:
+        progress(0.3 + 0.7 * fraction, message)
+
+    result = evaluate_images(images, ids, data_dir, evaluator=evaluator, alignment=alignment, progress=inner)
+    result.update(snapshot=str(snapshot), epoch=int(sampler.epoch), seed=int(seed))
+    if key is not None and getattr(evaluator, "identity", None):
+        key = {**key, "evaluator_identity": _identity(evaluator),
+               "alignment_identity": result.get("alignment_identity", "")}
+        storage.write_cache(snapshot, kind, key, result)
+    return {**result, "cached": False}
+
+
+def load_cached_scores(snapshot_dir) -> dict[str, dict]:
+    """Evaluator name -> the snapshot's cached result with that evaluator's own reference logits and
+    competition seed 0 (what the Scores page lists); entries for other weights, references or seeds
+    and unreadable files are left out."""
+    snapshot_dir = Path(snapshot_dir)
+    weights = snapshot_dir / "weights.npz"
+    identity = storage.file_identity(weights) if weights.is_file() else None
+    out = {}
+    for key, result in storage.cached_results(snapshot_dir, "scores"):
+        if (isinstance(result, dict) and key.get("evaluator") and key.get("snapshot") == identity
+                and str(key.get("references", "")).startswith("own:") and key.get("seed") == 0):
+            out.setdefault(key["evaluator"], result)
+    return out
+
+
+def baseline_images(kind: str, data_dir, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(images float32 [T, 64, 64, 3] in [0, 255], test IDs int64 [T]) of a reference point.
+
+    real:      the real test images themselves (what the references were computed on)
+    retrieval: per test caption, the training image whose caption is most similar by TF-IDF
+               cosine among all training captions (a text-to-image method that cannot invent)
+    noise:     uniform random pixels, seeded
+    """
+    from gan_core.data.dataset import PreparedDataset
+
+    if kind not in BASELINES:
+        raise UserError(f"unknown baseline {kind!r}; choose one of {', '.join(BASELINES)}")
+    dataset = PreparedDataset(data_dir)
+    rows, ids = _test_rows(dataset)
+    if kind == "real":
+        return np.asarray(dataset.images(64))[rows].astype(np.float32), ids
+    if kind == "noise":
+        rng = np.random.default_rng(seed)
+        return rng.integers(0, 256, size=(len(ids), 64, 64, 3)).astype(np.float32), ids
+    return np.asarray(dataset.images(64))[retrieval_rows(dataset, _captions_for(dataset, ids))].astype(np.float32), ids
+
+
+def retrieval_rows(dataset, captions: list[str]) -> np.ndarray:
+    """Image row of the training caption most similar (TF-IDF cosine) to each caption."""
+    from gan_core.data.tfidf import TfidfIndex
+
+    train = dataset.captions[dataset.captions["split"] == "train"]
+    if train.empty:
+        raise UserError("the dataset has no training captions to retrieve from")
+    best, _ = TfidfIndex(train["text"].tolist()).nearest(captions)
+    return train["row"].to_numpy()[best]

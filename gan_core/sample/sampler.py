@@ -1,0 +1,200 @@
+"""Generation from a snapshot: captions + seeds -> uint8 images, and interpolation helpers.
+
+Noise is drawn per image from its own seed (numpy PCG64), so the same caption and seed give the
+same image whatever the batch size or order.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from gan_core import UserError
+from gan_core.data.text import Vocabulary
+from gan_core.sample.snapshot import (
+    load_weights_into,
+    model_config_from_meta,
+    read_meta,
+    resolve_checkpoint,
+)
+
+BATCH = 32  # every model call sees exactly this many rows (padded), so results never depend on batching
+
+
+class EmptyCaptionError(UserError):
+    pass
+
+
+def seed_noise(seeds: Sequence[int], dim: int) -> np.ndarray:
+    """float32 [N, dim]: one standard-normal vector per seed, independent of the others."""
+    return np.stack([np.random.default_rng(int(s)).standard_normal(dim) for s in seeds]).astype(np.float32)
+
+
+def lerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    return (1.0 - t) * a[None] + t * b[None]
+
+
+def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """Spherical interpolation (Shoemake 1985), as used for Gaussian latents; falls back to lerp
+    when the vectors are (anti)parallel."""
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float64)[:, None]
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    cos = np.dot(a64, b64) / (np.linalg.norm(a64) * np.linalg.norm(b64) + 1e-12)
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        return lerp(a, b, steps)
+    out = (np.sin((1 - t) * omega) * a64 + np.sin(t * omega) * b64) / np.sin(omega)
+    return out.astype(np.float32)
+
+
+def to_uint8(images) -> np.ndarray:
+    """[-1, 1] floats -> uint8 [0, 255]."""
+    return np.clip(np.rint((np.asarray(images, dtype=np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+@dataclass
+class EncodedCaptions:
+    embeddings: np.ndarray  # float32 [N, D]
+    unknown_words: list[int]  # per caption, how many words were not in the vocabulary
+    lengths: list[int]
+
+
+def _read_snapshot(path: str | Path):
+    """(snapshot dir, migrated meta, ModelConfig, Vocabulary), checked before any model is built."""
+    path = resolve_checkpoint(path)
+    meta = read_meta(path)
+    try:
+        config = model_config_from_meta(meta)
+        vocab = Vocabulary.from_json(meta["vocab"])
+    except (KeyError, TypeError, ValueError, UserError) as exc:
+        raise UserError(f"snapshot {path} is corrupt (model.json: {exc})") from None
+    if not (path / "weights.npz").is_file():
+        raise UserError(f"snapshot {path} is incomplete (weights.npz missing)")
+    return path, meta, config, vocab
+
+
+class Sampler:
+    """Text encoder + generator: captions and seeds in, uint8 images out. Build once, call many times.
+
+    `Sampler.load(path)` reads a snapshot; `Sampler(networks, vocab)` wraps networks in memory
+    (training's sample grids). `switch_to(path)` loads another snapshot of the same architecture
+    into the built networks, which skips building and tracing (the dashboard's pool).
+    """
+
+    def __init__(self, networks, vocab: Vocabulary, *, path: Path | None = None, meta: dict | None = None,
+                 warn_unknown: bool = True):
+        from gan_core.models import noise_size
+
+        self.networks = networks
+        self.config = networks.config
+        self.vocab = vocab
+        self.path = path  # the snapshot whose weights are loaded (None: in-memory networks)
+        self.meta = meta or {}
+        self.epoch = int(self.meta.get("epoch", 0))
+        self.noise_dim = noise_size(self.config)
+        self.warn_unknown = warn_unknown
+        self._compile()
+
+    @classmethod
+    def load(cls, path: str | Path, warn_unknown: bool = True) -> "Sampler":
+        """A snapshot dir, or a run dir (its latest snapshot)."""
+        # Check the files before importing TensorFlow: bad paths fail fast.
+        path, meta, config, vocab = _read_snapshot(path)
+        from gan_core.models import build_networks
+
+        nets = build_networks(config, len(vocab), vocab.max_len, "float32", with_discriminator=False)
+        load_weights_into(path, nets.text_encoder, nets.generator)
+        return cls(nets, vocab, path=path, meta=meta, warn_unknown=warn_unknown)
+
+    @staticmethod
+    def architecture_key(meta: dict) -> str:
+        """Equal for snapshots whose weights fit the same built networks (meta already migrated)."""
+        vocab = meta.get("vocab", {})
+        return json.dumps([meta.get("model"), len(vocab.get("words", [])), vocab.get("max_len")], sort_keys=True,
+                          default=str)
+
+    def switch_to(self, path: str | Path) -> None:
+        """Load another snapshot of the same architecture into these networks."""
+        path, meta, _, vocab = _read_snapshot(path)
+        if self.architecture_key(meta) != self.architecture_key(self.meta):
+            raise UserError(f"snapshot {path} has another architecture than {self.path}; load it with Sampler.load")
+        self.path = None  # half-assigned weights must never pass for a snapshot
+        load_weights_into(path, self.networks.text_encoder, self.networks.generator)
+        self.path, self.meta, self.vocab, self.epoch = path, meta, vocab, int(meta.get("epoch", 0))
+
+    def _compile(self) -> None:
+        import tensorflow as tf
+
+        nets = self.networks
+        spec_ids = tf.TensorSpec([BATCH, self.vocab.max_len], tf.int32)
+        spec_noise = tf.TensorSpec([BATCH, self.noise_dim], tf.float32)
+        spec_sent = tf.TensorSpec([BATCH, int(nets.text_encoder.output.shape[-1])], tf.float32)
+        self._encode_fn = tf.function(lambda ids: nets.text_encoder(ids, training=False), input_signature=[spec_ids])
+        self._generate_fn = tf.function(lambda z, s: nets.generate(z, s, training=False)[0],
+                                        input_signature=[spec_noise, spec_sent])
+
+    @staticmethod
+    def _batched(fn, *arrays) -> np.ndarray:
+        """Apply fn to fixed-size chunks (the last one zero-padded) and stitch the rows back."""
+        n = len(arrays[0])
+        out = []
+        for i in range(0, n, BATCH):
+            chunk = [a[i:i + BATCH] for a in arrays]
+            rows = len(chunk[0])
+            if rows < BATCH:
+                chunk = [np.concatenate([c, np.zeros((BATCH - rows, *c.shape[1:]), c.dtype)]) for c in chunk]
+            out.append(np.asarray(fn(*chunk))[:rows])
+        return np.concatenate(out)
+
+    def encode(self, captions: Sequence[str]) -> EncodedCaptions:
+        encoded = [self.vocab.encode(c) for c in captions]
+        for i, e in enumerate(encoded):
+            if e.length == 0:
+                raise EmptyCaptionError(f"caption {i} is empty (no letters or digits): {captions[i]!r}")
+        unknown = [e.unknown for e in encoded]
+        if self.warn_unknown:
+            for i, e in enumerate(encoded):
+                if e.unknown == e.length:
+                    warnings.warn(f"caption {i} has no known word; the image ignores its text: {captions[i]!r}")
+        ids = np.stack([e.ids for e in encoded]) if encoded else np.zeros((0, self.vocab.max_len), np.int32)
+        emb = self._batched(self._encode_fn, ids) if len(ids) else np.zeros((0, 0), np.float32)
+        return EncodedCaptions(emb.astype(np.float32), unknown, [e.length for e in encoded])
+
+    def from_embeddings(self, embeddings: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Raw call: sentence embeddings [N, D] + noise [N, noise_dim] -> uint8 [N, 64, 64, 3]."""
+        if len(embeddings) != len(noise):
+            raise ValueError("embeddings and noise must have the same length")
+        if not len(noise):
+            return np.zeros((0, 64, 64, 3), np.uint8)
+        return to_uint8(self._batched(self._generate_fn, noise.astype(np.float32), embeddings.astype(np.float32)))
+
+    def generate(self, captions: Sequence[str], seeds: Sequence[int] | int) -> np.ndarray:
+        """One image per (caption, seed) pair -> uint8 [N, 64, 64, 3]; an int seed applies to all."""
+        seeds = [int(seeds)] * len(captions) if isinstance(seeds, (int, np.integer)) else list(seeds)
+        if len(seeds) != len(captions):
+            raise ValueError(f"{len(captions)} captions but {len(seeds)} seeds")
+        return self.from_embeddings(self.encode(captions).embeddings, seed_noise(seeds, self.noise_dim))
+
+    def grid(self, captions: Sequence[str], seeds: Sequence[int]) -> np.ndarray:
+        """Every caption with every seed -> uint8 [len(captions), len(seeds), 64, 64, 3]."""
+        emb = self.encode(captions).embeddings
+        noise = seed_noise(seeds, self.noise_dim)
+        flat = self.from_embeddings(np.repeat(emb, len(seeds), axis=0), np.tile(noise, (len(captions), 1)))
+        return flat.reshape(len(captions), len(seeds), *flat.shape[1:])
+
+    def interpolate_noise(self, caption: str, seed_a: int, seed_b: int, steps: int, mode: str = "slerp") -> np.ndarray:
+        a, b = seed_noise([seed_a, seed_b], self.noise_dim)
+        path = slerp(a, b, steps) if mode == "slerp" else lerp(a, b, steps)
+        emb = np.repeat(self.encode([caption]).embeddings, steps, axis=0)
+        return self.from_embeddings(emb, path)
+
+    def interpolate_captions(self, caption_a: str, caption_b: str, seed: int, steps: int) -> np.ndarray:
+        emb = self.encode([caption_a, caption_b]).embeddings
+        path = lerp(emb[0], emb[1], steps)
+        return self.from_embeddings(path, np.repeat(seed_noise([seed], self.noise_dim), steps, axis=0))

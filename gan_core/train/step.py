@@ -1,0 +1,187 @@
+"""One GAN training step (D update, G update, EMA) under any tf.distribute strategy.
+
+All randomness comes from stateless ops seeded by (config.seed, step), drawn for the global batch
+and sliced per replica, so a step is reproducible, resumes exactly, and a mirrored run computes
+the same update as one device.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import keras
+import tensorflow as tf
+
+from gan_core.config import TrainConfig
+from gan_core.models import Networks, build_generator, noise_size
+from gan_core.train import diffaug, losses
+
+METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_wrong", "gp", "ms", "kl")
+
+
+class GANTrainer:
+    """Owns the networks, optimizers and the EMA generator of one run."""
+
+    def __init__(self, networks: Networks, config: TrainConfig, precision: str,
+                 strategy: tf.distribute.Strategy | None = None):
+        self.networks = networks
+        self.config = config
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.policy = diffaug.parse_policy(config.diffaugment)
+        self.noise_dim = noise_size(config.model)
+        self.joint_text = config.model.text.mode == "joint"
+        # XLA fuses the many elementwise ops of the fusion blocks; the strategy path stays unjitted.
+        self.jit = bool(config.jit) and isinstance(self.strategy, tf.distribute.OneDeviceStrategy | type(tf.distribute.get_strategy()))
+        with self.strategy.scope():
+            self.opt_g = keras.optimizers.Adam(config.lr_g, beta_1=config.beta1, beta_2=config.beta2)
+            self.opt_d = keras.optimizers.Adam(config.lr_d, beta_1=config.beta1, beta_2=config.beta2)
+            self.ema_generator = build_generator(config.model, precision, name="ema_generator")
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            self.opt_g.build(self.networks.generator.trainable_variables)
+            self.opt_d.build(self.d_variables)
+        self.ema_generator.set_weights(self.networks.generator.get_weights())
+        self.last_gp = 0.0  # latest lazy MA-GP value, reported on the steps that skip it
+        self.lr_scale = None  # set by set_lr_scale before the first step (a restore brings back old rates)
+        # Two traced steps: with and without the (lazy) gradient penalty.
+        self._step_fns = {gp: tf.function(functools.partial(self._distributed_step, with_gp=gp), reduce_retracing=True, jit_compile=self.jit)
+                          for gp in (True, False)}
+
+    def set_lr_scale(self, scale: float) -> None:
+        """Both optimizers' rates = config rate x scale; the traced steps read them, so no retrace."""
+        if scale != self.lr_scale:
+            self.opt_g.learning_rate = self.config.lr_g * scale
+            self.opt_d.learning_rate = self.config.lr_d * scale
+            self.lr_scale = scale
+
+    @property
+    def d_variables(self):
+        extra = self.networks.text_encoder.trainable_variables if self.joint_text else []
+        return self.networks.discriminator.trainable_variables + extra
+
+    def checkpoint_objects(self) -> dict:
+        return {"generator": self.networks.generator, "discriminator": self.networks.discriminator,
+                "text_encoder": self.networks.text_encoder, "ema_generator": self.ema_generator,
+                "opt_g": self.opt_g, "opt_d": self.opt_d, "step": self.step}
+
+    # -- randomness -------------------------------------------------------------------------
+    def _normal(self, purpose: int, total, offset, rows):
+        seed = tf.stack([tf.cast(self.config.seed, tf.int64), self.step * 16 + purpose])
+        draws = tf.random.stateless_normal([total, self.noise_dim], seed=seed)
+        return draws[offset: offset + rows]
+
+    def _aug(self, images, purpose: int, total, offset):
+        if not self.policy:
+            return images
+        seed = tf.stack([tf.cast(self.config.seed, tf.int64), self.step * 16 + purpose])
+        return diffaug.diff_augment(images, seed, self.policy, offset, total)
+
+    # -- the step ---------------------------------------------------------------------------
+    def _replica_step(self, batch, with_gp: bool):
+        cfg = self.config
+        nets = self.networks
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync
+        rows = tf.shape(batch["images"])[0]
+        total = rows * replicas
+        offset = tf.cast(ctx.replica_id_in_sync_group, tf.int32) * rows
+        real = batch["images"]
+        d_loss_fn, g_loss_fn = (losses.hinge_d, losses.hinge_g) if cfg.model.arch == "dfgan" else (losses.bce_d, losses.bce_g)
+
+        # Mode seeking at no extra cost: in every group of 4 rows the last fake reuses the first
+        # one's caption with other noise, so those pairs show whether z changes the image. Groups
+        # never straddle replicas, so a mirrored step pairs exactly as one device does.
+        use_ms = cfg.mode_seeking_weight > 0
+        index = tf.range(rows)
+        paired = index % 4 == 3
+        source = tf.where(paired & use_ms, index - 3, index)
+        gen_captions = tf.gather(batch["captions"], source)
+        noise = self._normal(0, total, offset, rows)
+
+        with tf.GradientTape() as g_tape:
+            # One generator forward serves both updates: D sees it detached, G's loss uses it after
+            # D has been updated (alternating updates, as in DF-GAN).
+            with g_tape.stop_recording():
+                gen_sent = tf.stop_gradient(nets.text_encoder(gen_captions, training=False))
+            fake, kl = nets.generate(noise, gen_sent, training=True)
+            with g_tape.stop_recording():
+                d_metrics = self._d_update(real, tf.stop_gradient(fake), gen_sent, batch, with_gp,
+                                           d_loss_fn, replicas, total, offset)
+            d_gen = nets.discriminator([self._aug(fake, 3, total, offset), gen_sent], training=True)
+            g_loss = g_loss_fn(d_gen, replicas) + kl / replicas
+            ms = tf.constant(0.0)
+            if use_ms:
+                last, first = tf.where(paired)[:, 0], tf.where(paired)[:, 0] - 3
+                ms = losses.mode_seeking(tf.gather(fake, last), tf.gather(fake, first), tf.gather(noise, last),
+                                         tf.gather(noise, first), replicas=replicas)
+                g_loss += cfg.mode_seeking_weight * ms
+        g_vars = nets.generator.trainable_variables
+        self.opt_g.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
+        return {**d_metrics, "g_loss": g_loss, "ms": ms, "kl": kl / replicas if cfg.model.arch == "dcgan" else ms * 0.0}
+
+    def _d_scores(self, real_aug, fake_aug, sent, gen_sent, wrong):
+        """D on real/right, fake/right, real/wrong -> (all scores [3B], real/right scores [B]).
+
+        With a backbone/head split (dfgan) the real images pass the backbone once for both captions.
+        """
+        disc = self.networks.discriminator
+        rows = tf.shape(real_aug)[0]
+        if hasattr(disc, "backbone"):
+            feats = disc.backbone(tf.concat([real_aug, fake_aug], axis=0), training=True)
+            real_feats = feats[:rows]
+            scores = disc.head([tf.concat([feats, real_feats], axis=0), tf.concat([sent, gen_sent, wrong], axis=0)],
+                               training=True)
+        else:
+            scores = disc([tf.concat([real_aug, fake_aug, real_aug], axis=0), tf.concat([sent, gen_sent, wrong], axis=0)],
+                          training=True)
+        return scores, scores[:rows]
+
+    def _d_update(self, real, fake, gen_sent, batch, with_gp, d_loss_fn, replicas, total, offset):
+        cfg = self.config
+        nets = self.networks
+        rows = tf.shape(real)[0]
+        mean = lambda t: tf.reduce_mean(tf.cast(t, tf.float32)) / replicas  # noqa: E731
+        with tf.GradientTape() as tape:
+            sent = nets.text_encoder(batch["captions"], training=self.joint_text)
+            wrong = nets.text_encoder(batch["wrong_captions"], training=self.joint_text)
+            if not self.joint_text:
+                sent, wrong = tf.stop_gradient(sent), tf.stop_gradient(wrong)
+            real_aug = self._aug(real, 1, total, offset)
+            fake_aug = self._aug(fake, 2, total, offset)
+            if with_gp:
+                with tf.GradientTape() as gp_tape:
+                    gp_tape.watch([real_aug, sent])
+                    scores, real_scores = self._d_scores(real_aug, fake_aug, sent, gen_sent, wrong)
+                g_img, g_sent = gp_tape.gradient(real_scores, [real_aug, sent])  # = grad of their sum
+                # Lazy regularisation (StyleGAN2): every gp_every steps with the weight scaled up.
+                gp = losses.ma_gp(g_img, g_sent, cfg.gp_weight * cfg.gp_every, cfg.gp_power, replicas)
+            else:
+                scores, _ = self._d_scores(real_aug, fake_aug, sent, gen_sent, wrong)
+                gp = tf.constant(0.0)
+            d_real, d_fake, d_wrong = scores[:rows], scores[rows: 2 * rows], scores[2 * rows:]
+            d_loss = d_loss_fn(d_real, d_fake, d_wrong, replicas) + gp
+        grads = tape.gradient(d_loss, self.d_variables)
+        self.opt_d.apply_gradients(zip(grads, self.d_variables))
+        return {"d_loss": d_loss, "d_real": mean(d_real), "d_fake": mean(d_fake), "d_wrong": mean(d_wrong), "gp": gp}
+
+    def _update_ema(self):
+        decay = tf.where(self.step < self.config.ema_start, 0.0, self.config.ema_decay)
+        for ema, var in zip(self.ema_generator.weights, self.networks.generator.weights):
+            ema.assign(decay * ema + (1.0 - decay) * var)
+
+    def _distributed_step(self, batch, with_gp: bool):
+        per_replica = self.strategy.run(self._replica_step, args=(batch, with_gp))
+        metrics = {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
+        self._update_ema()
+        self.step.assign_add(1)
+        return metrics
+
+    def train_step(self, batch) -> dict:
+        """Run one step on a (distributed) batch; returns float metrics."""
+        with_gp = self.config.gp_weight > 0 and int(self.step.numpy()) % self.config.gp_every == 0
+        metrics = {k: float(v) for k, v in self._step_fns[with_gp](batch).items()}
+        # The penalty runs every gp_every steps only; report its latest value on the others, so a
+        # metrics log sampled every N steps never shows a constant 0.
+        if with_gp:
+            self.last_gp = metrics["gp"]
+        metrics["gp"] = self.last_gp
+        return metrics
