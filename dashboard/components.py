@@ -111,6 +111,15 @@ def snapshot_ui(root: Path, key: str = "snap", container=None, label: str = "Sna
     return str(info.path)
 
 
+def truncation_ui(key: str, container=None) -> float:
+    """The truncation psi slider: 1 draws the noise as it comes; lower values give more typical,
+    less varied images (the noise is scaled by psi)."""
+    box = container or st
+    return float(box.slider("Truncation ψ", 0.5, 1.0, 1.0, 0.05, key=key,
+                            help="Scales each seed's noise by ψ before generating. 1: as drawn (the competition "
+                                 "images); lower: more typical, less varied images."))
+
+
 def parse_seeds(text: str, limit: int = MAX_SEEDS) -> list[int]:
     """'0, 3, 10-13' -> [0, 3, 10, 11, 12, 13]; a UserError for anything else."""
     seeds: list[int] = []

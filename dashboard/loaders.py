@@ -96,9 +96,10 @@ def load_alignment(path: str):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def generate_pairs(snapshot: str, captions: tuple[str, ...], seeds: tuple[int, ...]) -> np.ndarray:
+def generate_pairs(snapshot: str, captions: tuple[str, ...], seeds: tuple[int, ...],
+                   truncation: float = 1.0) -> np.ndarray:
     """uint8 [N, 64, 64, 3]: one image per (caption, seed) pair."""
-    return sampler_pool().run(snapshot, lambda g: g.generate(list(captions), list(seeds)))
+    return sampler_pool().run(snapshot, lambda g: g.generate(list(captions), list(seeds), truncation))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -108,13 +109,17 @@ def generate_grid(snapshot: str, captions: tuple[str, ...], seeds: tuple[int, ..
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def interpolate_noise(snapshot: str, caption: str, seed_a: int, seed_b: int, steps: int, mode: str) -> np.ndarray:
-    return sampler_pool().run(snapshot, lambda g: g.interpolate_noise(caption, seed_a, seed_b, steps, mode))
+def interpolate_noise(snapshot: str, caption: str, seed_a: int, seed_b: int, steps: int, mode: str,
+                      truncation: float = 1.0) -> np.ndarray:
+    return sampler_pool().run(snapshot, lambda g: g.interpolate_noise(caption, seed_a, seed_b, steps, mode,
+                                                                      truncation))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def interpolate_captions(snapshot: str, caption_a: str, caption_b: str, seed: int, steps: int) -> np.ndarray:
-    return sampler_pool().run(snapshot, lambda g: g.interpolate_captions(caption_a, caption_b, seed, steps))
+def interpolate_captions(snapshot: str, caption_a: str, caption_b: str, seed: int, steps: int,
+                         truncation: float = 1.0) -> np.ndarray:
+    return sampler_pool().run(snapshot, lambda g: g.interpolate_captions(caption_a, caption_b, seed, steps,
+                                                                         truncation))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

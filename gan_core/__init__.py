@@ -7,7 +7,7 @@ One folder per stage, arrows one way (data <- models <- sample <- train <- eval 
   train/    the training loop and step, losses, DiffAugment, schedules, text-encoder pretraining
   eval/     metrics (pure functions), evaluators (classifiers/feature networks), scoring, baselines
   explore/  run discovery, caption embeddings, the report grid
-config.py is the schema every stage shares; io.py reads and writes weights and caches; legacy.py
+config.py is the schema every stage shares; storage.py reads and writes weights and caches; legacy.py
 turns older run files into today's schema. Scripts and the dashboard are thin layers on top.
 """
 

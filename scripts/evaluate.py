@@ -60,10 +60,13 @@ def main(argv=None) -> int:
     parser.add_argument("--inception-weights", metavar="PATH", help="inception: InceptionV3 .h5 weights")
     parser.add_argument("--seed", type=int, default=0, help="--checkpoint: competition seed; noise: its seed")
     parser.add_argument("--no-cache", action="store_true", help="--checkpoint: recompute even if cached")
+    parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
+                        help="--checkpoint: generate with truncation psi in (0, 1] (default 1)")
     args = parser.parse_args(argv)
     from gan_core import atomic
     from gan_core.eval import evaluate as evaluation
     from gan_core.eval.evaluators import get_evaluator
+    from gan_core.sample.sampler import check_truncation
 
     images = ids = None
     if args.images:  # read (and report on) the folder before the slow model loads
@@ -81,7 +84,8 @@ def main(argv=None) -> int:
                               weights=args.inception_weights) if custom or not args.checkpoint else None
     if args.checkpoint:
         result = evaluation.evaluate_checkpoint(args.checkpoint, args.data, args.evaluator, seed=args.seed,
-                                                use_cache=not args.no_cache, evaluator=evaluator)
+                                                use_cache=not args.no_cache, evaluator=evaluator,
+                                                truncation=check_truncation(args.truncation))
     else:
         result = evaluation.evaluate_images(images, ids, args.data, evaluator=evaluator)
         result["source"] = args.images or f"baseline:{args.baseline}"

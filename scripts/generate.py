@@ -26,6 +26,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="competition mode: image seed = SEED*100000 + ID")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--zip", help="competition mode: also write this submission zip")
+    parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
+                        help="truncation psi in (0, 1]: noise scaled by psi (1: as drawn, the default); "
+                             "recorded in OUT/generation.json")
     args = parser.parse_args(argv)
     from gan_core.cli import parse_int_list
     from gan_core.sample.inference import (
@@ -35,8 +38,9 @@ def main(argv=None) -> int:
         read_competition_test_data,
         read_test_captions,
     )
-    from gan_core.sample.sampler import Sampler
+    from gan_core.sample.sampler import Sampler, check_truncation
 
+    check_truncation(args.truncation)
     if args.captions_file:
         seeds = parse_int_list(args.seeds, "--seeds")
         captions = read_captions_file(args.captions_file)
@@ -51,14 +55,15 @@ def main(argv=None) -> int:
         warnings.simplefilter("always")
         generator = Sampler.load(args.checkpoint)
         if args.captions_file:
-            written = generate_caption_files(generator, captions, seeds, args.out)
+            written = generate_caption_files(generator, captions, seeds, args.out, args.truncation)
         else:
-            written = generate_competition(generator, rows, args.out, args.seed, args.zip)
+            written = generate_competition(generator, rows, args.out, args.seed, args.zip, args.truncation)
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"warning: {w.message}", file=sys.stderr)
     print(f"wrote {len(written)} images to {args.out} in {time.perf_counter() - t0:.1f} s "
-          f"(snapshot {generator.path}, epoch {generator.epoch})" + (f"; zip {args.zip}" if args.zip else ""))
+          f"(snapshot {generator.path}, epoch {generator.epoch}, truncation {args.truncation:g})"
+          + (f"; zip {args.zip}" if args.zip else ""))
     return 0
 
 

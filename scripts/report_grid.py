@@ -25,6 +25,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", default=",".join(map(str, REPORT_SEEDS)), help="noise seeds, one per column")
     parser.add_argument("--caption", action="append", default=[], help="a free caption row (repeatable)")
     parser.add_argument("--captions-file", help="more free caption rows, one per line")
+    parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
+                        help="truncation psi in (0, 1] (default 1: noise as drawn); recorded in the CSV and MD")
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset (test captions)")
     parser.add_argument("--out", required=True, help="grid PNG; OUT.csv and OUT.md are written next to it")
     args = parser.parse_args(argv)
@@ -40,9 +42,10 @@ def main(argv=None) -> int:
     )
     from gan_core.sample.image_grid import to_png
     from gan_core.sample.inference import read_captions_file
-    from gan_core.sample.sampler import Sampler
+    from gan_core.sample.sampler import Sampler, check_truncation
     from gan_core.sample.snapshot import resolve_checkpoint
 
+    psi = check_truncation(args.truncation)
     ids = parse_int_list(args.ids, "--ids") if args.ids.strip() else []
     seeds = parse_int_list(args.seeds, "--seeds")
     captions = list(args.caption) + (read_captions_file(args.captions_file) if args.captions_file else [])
@@ -52,11 +55,11 @@ def main(argv=None) -> int:
     snapshot = resolve_checkpoint(args.checkpoint)  # before the slow model import: errors fail fast
     rows = grid_rows(PreparedDataset(args.data), ids, captions)
     generator = Sampler.load(snapshot, warn_unknown=False)
-    image, _ = render_grid(generator, rows, seeds)
+    image, _ = render_grid(generator, rows, seeds, psi)
     out = Path(args.out)
     atomic.write_bytes(out, to_png(image))
-    atomic.write_text(out.with_suffix(".csv"), tiles_csv(rows, seeds))
-    atomic.write_text(out.with_suffix(".md"), tiles_markdown(rows, seeds, str(generator.path)))
+    atomic.write_text(out.with_suffix(".csv"), tiles_csv(rows, seeds, psi))
+    atomic.write_text(out.with_suffix(".md"), tiles_markdown(rows, seeds, str(generator.path), psi))
     print(f"wrote {out} ({len(rows)} rows x {len(seeds)} seeds, snapshot {generator.path}, epoch {generator.epoch}) "
           f"and {out.with_suffix('.csv').name}, {out.with_suffix('.md').name}")
     return 0

@@ -15,6 +15,7 @@ from dashboard.components import (
     show_notes,
     shown_errors,
     snapshot_ui,
+    truncation_ui,
 )
 from gan_core import UserError
 
@@ -67,26 +68,26 @@ def slug(caption: str, words: int = 6) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", caption.lower())[:words]) or "caption"
 
 
-def seed_interpolation_ui(caption: str) -> None:
+def seed_interpolation_ui(caption: str, psi: float) -> None:
     a, b, mode, steps = st.columns(4)
     seed_a = a.number_input("Seed A", 0, 2**31 - 1, 0, key="int_seed_a")
     seed_b = b.number_input("Seed B", 0, 2**31 - 1, 1, key="int_seed_b")
     how = mode.radio("Path", ["slerp", "lerp"], horizontal=True, key="int_mode",
                      help="slerp follows the sphere Gaussian noise lives on; lerp cuts through its middle")
     count = steps.slider("Steps", 3, 16, 8, key="int_steps")
-    images = loaders.interpolate_noise(snapshot, caption, int(seed_a), int(seed_b), int(count), how)
+    images = loaders.interpolate_noise(snapshot, caption, int(seed_a), int(seed_b), int(count), how, psi)
     labels = [f"t={t / (count - 1):.2f}" for t in range(count)]
     st.image(list(images), caption=labels, width=96)
     strip_downloads(images, labels, "seeds", f"{slug(caption)}_seeds{seed_a}-{seed_b}_{how}")
 
 
-def caption_interpolation_ui(caption: str) -> None:
+def caption_interpolation_ui(caption: str, psi: float) -> None:
     other = st.text_input("Caption B", OTHER_CAPTION, key="int_caption_b")
     seed_col, steps_col = st.columns(2)
     seed = seed_col.number_input("Seed", 0, 2**31 - 1, 0, key="int_caption_seed")
     count = steps_col.slider("Steps", 3, 16, 8, key="int_caption_steps")
     show_notes(check_captions(loaders.load_generator(snapshot).vocab, [other]))
-    images = loaders.interpolate_captions(snapshot, caption, other, int(seed), int(count))
+    images = loaders.interpolate_captions(snapshot, caption, other, int(seed), int(count), psi)
     labels = [f"t={t / (count - 1):.2f}" for t in range(count)]
     st.caption(f"From “{caption}” to “{other}”, seed {seed}.")
     st.image(list(images), caption=labels, width=96)
@@ -102,17 +103,20 @@ with shown_errors("Loading the snapshot"):
     st.caption(f"Snapshot `{display_path(snapshot, roots.checkpoints)}` (epoch {generator.epoch}, "
                f"vocabulary of {len(generator.vocab)} words)")
     caption = caption_ui()
-    seeds = parse_seeds(st.text_input("Seeds", "0-7", key="gen_seeds",
-                                      help="Whole numbers, comma-separated, ranges allowed: `0, 5, 10-13`"))
+    seeds_col, psi_col = st.columns([3, 1])
+    seeds = parse_seeds(seeds_col.text_input("Seeds", "0-7", key="gen_seeds",
+                                             help="Whole numbers, comma-separated, ranges allowed: `0, 5, 10-13`"))
+    psi = truncation_ui("gen_psi", psi_col)
+    tag = "" if psi == 1.0 else f"_psi{psi:g}"
     if caption is not None:
         show_notes(check_captions(generator.vocab, [caption]))
-        images = loaders.generate_pairs(snapshot, (caption,) * len(seeds), tuple(seeds))
+        images = loaders.generate_pairs(snapshot, (caption,) * len(seeds), tuple(seeds), psi)
         st.image(list(images), caption=[f"seed {s}" for s in seeds], width=104)
-        strip_downloads(images, [f"seed {s}" for s in seeds], "samples", slug(caption))
+        strip_downloads(images, [f"seed {s}" for s in seeds], "samples", slug(caption) + tag)
 
         st.subheader("Interpolate")
         seeds_tab, captions_tab = st.tabs(["Between two seeds", "Between two captions"])
         with seeds_tab, shown_errors("Seed interpolation"):
-            seed_interpolation_ui(caption)
+            seed_interpolation_ui(caption, psi)
         with captions_tab, shown_errors("Caption interpolation"):
-            caption_interpolation_ui(caption)
+            caption_interpolation_ui(caption, psi)

@@ -11,7 +11,8 @@ file's row in the result is also its `id` row in the competition's CSV.
 
 Bad input:
 - a missing path, a path that is not a folder, or a folder without any file -> UserError;
-- files that are not `.jpg` / `.jpeg` / `.png` (any case) -> ignored, listed in `problems`;
+- files that are not `.jpg` / `.jpeg` / `.png` (any case) -> ignored, listed in `problems`
+  (except generation.json, the record scripts/generate.py writes, ignored silently);
   subfolders are ignored silently;
 - a name without an integer after the last `_` -> skipped, listed in `problems`;
 - a file that cannot be decoded (corrupt, truncated, not really an image) -> skipped, listed;
@@ -31,6 +32,7 @@ from gan_core import UserError
 
 IMAGE_SIZE = 64  # the competition scores 64x64 images
 EXTENSIONS = (".jpg", ".jpeg", ".png")
+RECORD_NAME = "generation.json"  # gan_core.sample.inference's record of how a folder was made: not a problem
 _ID = re.compile(r"[0-9]+")
 
 
@@ -68,7 +70,7 @@ def load_image_folder(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[st
         raise UserError(f"image folder not found: {folder}")
     if not folder.is_dir():
         raise UserError(f"not a folder: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.is_file())
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != RECORD_NAME)
     if not files:
         raise UserError(f"image folder is empty: {folder}")
 

@@ -153,12 +153,14 @@ def jpeg_round_trip(images_uint8: np.ndarray) -> np.ndarray:
 
 
 def scores_key(snapshot: Path, dataset, seed: int, evaluator_name: str, evaluator_identity: str,
-               references_identity: str, alignment_identity: str) -> dict:
-    """Everything a snapshot's scores depend on; the cache returns a result only under an equal key."""
-    return {"format": CACHE_FORMAT, "snapshot": storage.file_identity(snapshot / "weights.npz"),
-            "evaluator": evaluator_name, "evaluator_identity": evaluator_identity,
-            "references": references_identity, "alignment_identity": alignment_identity, "seed": int(seed),
-            "test_captions": dataset.manifest["files"]["test_captions.csv"]["sha256"]}
+               references_identity: str, alignment_identity: str, truncation: float = 1.0) -> dict:
+    """Everything a snapshot's scores depend on; the cache returns a result only under an equal key.
+    The truncation psi appears only when it is not 1, so keys written before it existed still match."""
+    key = {"format": CACHE_FORMAT, "snapshot": storage.file_identity(snapshot / "weights.npz"),
+           "evaluator": evaluator_name, "evaluator_identity": evaluator_identity,
+           "references": references_identity, "alignment_identity": alignment_identity, "seed": int(seed),
+           "test_captions": dataset.manifest["files"]["test_captions.csv"]["sha256"]}
+    return key if truncation == 1.0 else {**key, "truncation": float(truncation)}
 
 
 def _shipped_identity(kind: str) -> str:
@@ -184,7 +186,7 @@ def cached_scores(snapshot, dataset, seed: int = 0) -> dict | None:
 
 def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", progress: Progress | None = None,
                         use_cache: bool = True, seed: int = 0, *, evaluator=None, alignment=None,
-                        references: str | Path | None = None) -> dict:
+                        references: str | Path | None = None, truncation: float = 1.0) -> dict:
     """Generate the test images of a snapshot (run dir -> its latest) and evaluate them, with a cache.
 
     Images are generated with the competition's seeds (seed * 100000 + test ID), JPEG-encoded
@@ -216,7 +218,7 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
     references_identity = getattr(evaluator, "references_identity", None) or f"own:{evaluator_identity}"
     alignment_identity = _identity(alignment) if alignment is not None else _shipped_identity("alignment")
     key = scores_key(snapshot, dataset, seed, evaluator_name, evaluator_identity, references_identity,
-                     alignment_identity) if evaluator_identity else None
+                     alignment_identity, truncation) if evaluator_identity else None
     if use_cache and key is not None:
         cached = storage.read_cache(snapshot, kind, key)
         if cached is not None:
@@ -228,14 +230,14 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
     sampler = Sampler.load(snapshot, warn_unknown=False)
     ids = dataset.test_captions["ID"].astype(int).to_numpy()
     captions = dataset.test_captions["caption"].tolist()
-    generated = sampler.generate(captions, [seed * COMPETITION_SEED_STRIDE + int(i) for i in ids])
+    generated = sampler.generate(captions, [seed * COMPETITION_SEED_STRIDE + int(i) for i in ids], truncation)
     images = jpeg_round_trip(generated)
 
     def inner(fraction: float, message: str) -> None:
         progress(0.3 + 0.7 * fraction, message)
 
     result = evaluate_images(images, ids, data_dir, evaluator=evaluator, alignment=alignment, progress=inner)
-    result.update(snapshot=str(snapshot), epoch=int(sampler.epoch), seed=int(seed))
+    result.update(snapshot=str(snapshot), epoch=int(sampler.epoch), seed=int(seed), truncation=float(truncation))
     if key is not None and getattr(evaluator, "identity", None):
         key = {**key, "evaluator_identity": _identity(evaluator),
                "alignment_identity": result.get("alignment_identity", "")}
@@ -253,7 +255,8 @@ def load_cached_scores(snapshot_dir) -> dict[str, dict]:
     out = {}
     for key, result in storage.cached_results(snapshot_dir, "scores"):
         if (isinstance(result, dict) and key.get("evaluator") and key.get("snapshot") == identity
-                and str(key.get("references", "")).startswith("own:") and key.get("seed") == 0):
+                and str(key.get("references", "")).startswith("own:") and key.get("seed") == 0
+                and "truncation" not in key):
             out.setdefault(key["evaluator"], result)
     return out
 

@@ -1,7 +1,8 @@
 """The report's caption x seed grid: rows are test captions (by ID) or free captions, columns seeds.
 
 Besides the PNG, a CSV and a Markdown table list every tile (row, ID, caption, seed), which is
-all it takes to rebuild the grid exactly: `Sampler.grid(captions, seeds)` of the same snapshot.
+all it takes to rebuild the grid exactly: `Sampler.grid(captions, seeds, truncation)` of the same
+snapshot (the truncation psi is recorded with every tile).
 """
 
 from __future__ import annotations
@@ -36,30 +37,31 @@ def grid_rows(dataset, ids: Sequence[int] = (), captions: Sequence[str] = ()) ->
     return [GridRow(r, test_id, text) for r, (test_id, text) in enumerate(texts)]
 
 
-def render_grid(generator, rows: Sequence[GridRow], seeds: Sequence[int]):
+def render_grid(sampler, rows: Sequence[GridRow], seeds: Sequence[int], truncation: float = 1.0):
     """-> (PIL image, images uint8 [R, S, 64, 64, 3]): row r, column s is caption r with seed s."""
     from gan_core.sample.image_grid import compose_grid
 
     if not seeds:
         raise UserError("the grid needs at least one seed")
-    images = generator.grid([r.caption for r in rows], list(seeds))
+    images = sampler.grid([r.caption for r in rows], list(seeds), truncation)
     return compose_grid(images, [r.label for r in rows], [f"seed {s}" for s in seeds]), images
 
 
-def tiles_csv(rows: Sequence[GridRow], seeds: Sequence[int]) -> str:
-    """One line per tile: row, column, id, caption, seed."""
+def tiles_csv(rows: Sequence[GridRow], seeds: Sequence[int], truncation: float = 1.0) -> str:
+    """One line per tile: row, column, id, caption, seed, truncation."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["row", "column", "id", "caption", "seed"])
+    writer.writerow(["row", "column", "id", "caption", "seed", "truncation"])
     for r in rows:
         for c, seed in enumerate(seeds):
-            writer.writerow([r.row, c, "" if r.test_id is None else r.test_id, r.caption, seed])
+            writer.writerow([r.row, c, "" if r.test_id is None else r.test_id, r.caption, seed, f"{truncation:g}"])
     return buffer.getvalue()
 
 
-def tiles_markdown(rows: Sequence[GridRow], seeds: Sequence[int], snapshot: str = "") -> str:
+def tiles_markdown(rows: Sequence[GridRow], seeds: Sequence[int], snapshot: str = "", truncation: float = 1.0) -> str:
     lines = [f"Grid of snapshot `{snapshot}`: rows are captions, columns seeds "
-             f"{', '.join(map(str, seeds))}.", "", "| row | ID | caption | seeds |", "|---|---|---|---|"]
+             f"{', '.join(map(str, seeds))}; truncation psi {truncation:g}.", "",
+             "| row | ID | caption | seeds |", "|---|---|---|---|"]
     for r in rows:
         caption = r.caption.replace("|", "\\|")
         lines.append(f"| {r.row} | {'' if r.test_id is None else r.test_id} | {caption} | "

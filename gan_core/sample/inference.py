@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from gan_core import UserError, atomic
+from gan_core.data.imagefolder import RECORD_NAME
 from gan_core.data.text import normalize
 from gan_core.sample.sampler import Sampler
 
@@ -81,32 +82,45 @@ def _save(image: np.ndarray, path: Path, fmt: str) -> None:
         Image.fromarray(image).save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
 
 
-def generate_caption_files(sampler: Sampler, captions: Sequence[str], seeds: Sequence[int], out: str | Path) -> list[Path]:
-    """Every caption x every seed -> out/LLLL_sS.png (LLLL = 0-based line number)."""
+def write_record(out: Path, sampler: Sampler, **settings) -> Path:
+    """out/generation.json: the snapshot and settings that made the folder, enough to make it again."""
+    path = out / RECORD_NAME
+    atomic.write_json(path, {"snapshot": str(sampler.path), "epoch": int(sampler.epoch), **settings})
+    return path
+
+
+def generate_caption_files(sampler: Sampler, captions: Sequence[str], seeds: Sequence[int], out: str | Path,
+                           truncation: float = 1.0) -> list[Path]:
+    """Every caption x every seed -> out/LLLL_sS.png (LLLL = 0-based line number), plus the record."""
     out = ensure_writable_dir(out)
-    images = sampler.grid(captions, seeds)
+    images = sampler.grid(captions, seeds, truncation)
     written = []
     for line, row in enumerate(images):
         for seed, image in zip(seeds, row):
             path = out / f"{line:04d}_s{seed}.png"
             _save(image, path, "PNG")
             written.append(path)
+    write_record(out, sampler, mode="captions", seeds=[int(s) for s in seeds], truncation=float(truncation),
+                 images=len(written))
     return written
 
 
 def generate_competition(sampler: Sampler, test_rows: Sequence[tuple[int, str]], out: str | Path,
-                         seed: int = 0, zip_path: str | Path | None = None) -> list[Path]:
-    """One 64x64 JPEG per test ID: out/inference_ID.jpg; optionally a submission zip of them."""
+                         seed: int = 0, zip_path: str | Path | None = None, truncation: float = 1.0) -> list[Path]:
+    """One 64x64 JPEG per test ID: out/inference_ID.jpg, plus the record (generation.json, which
+    the folder reader ignores); optionally a submission zip of the images."""
     out = ensure_writable_dir(out)
     ids = [i for i, _ in test_rows]
     if len(set(ids)) != len(ids):
         raise UserError("test captions repeat an ID")
-    images = sampler.generate([c for _, c in test_rows], [seed * COMPETITION_SEED_STRIDE + i for i in ids])
+    images = sampler.generate([c for _, c in test_rows], [seed * COMPETITION_SEED_STRIDE + i for i in ids], truncation)
     written = []
     for test_id, image in zip(ids, images):
         path = out / f"inference_{test_id}.jpg"
         _save(image, path, "JPEG")
         written.append(path)
+    write_record(out, sampler, mode="competition", seed=int(seed), seed_stride=COMPETITION_SEED_STRIDE,
+                 truncation=float(truncation), images=len(written))
     if zip_path:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

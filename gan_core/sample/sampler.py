@@ -53,6 +53,15 @@ def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def check_truncation(psi: float) -> float:
+    """The truncation psi (StyleGAN's trick in z space, whose mean is 0: z <- psi * z): 1 leaves
+    the noise as drawn; smaller values trade variety for typical-looking images."""
+    psi = float(psi)
+    if not 0.0 < psi <= 1.0:
+        raise UserError(f"truncation psi must be in (0, 1], got {psi:g}")
+    return psi
+
+
 def to_uint8(images) -> np.ndarray:
     """[-1, 1] floats -> uint8 [0, 255]."""
     return np.clip(np.rint((np.asarray(images, dtype=np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
@@ -174,27 +183,33 @@ class Sampler:
             return np.zeros((0, 64, 64, 3), np.uint8)
         return to_uint8(self._batched(self._generate_fn, noise.astype(np.float32), embeddings.astype(np.float32)))
 
-    def generate(self, captions: Sequence[str], seeds: Sequence[int] | int) -> np.ndarray:
+    def noise(self, seeds: Sequence[int], truncation: float = 1.0) -> np.ndarray:
+        """float32 [N, noise_dim]: each seed's noise, scaled by the truncation psi (exact at 1)."""
+        return seed_noise(seeds, self.noise_dim) * np.float32(check_truncation(truncation))
+
+    def generate(self, captions: Sequence[str], seeds: Sequence[int] | int, truncation: float = 1.0) -> np.ndarray:
         """One image per (caption, seed) pair -> uint8 [N, 64, 64, 3]; an int seed applies to all."""
         seeds = [int(seeds)] * len(captions) if isinstance(seeds, (int, np.integer)) else list(seeds)
         if len(seeds) != len(captions):
             raise ValueError(f"{len(captions)} captions but {len(seeds)} seeds")
-        return self.from_embeddings(self.encode(captions).embeddings, seed_noise(seeds, self.noise_dim))
+        return self.from_embeddings(self.encode(captions).embeddings, self.noise(seeds, truncation))
 
-    def grid(self, captions: Sequence[str], seeds: Sequence[int]) -> np.ndarray:
+    def grid(self, captions: Sequence[str], seeds: Sequence[int], truncation: float = 1.0) -> np.ndarray:
         """Every caption with every seed -> uint8 [len(captions), len(seeds), 64, 64, 3]."""
         emb = self.encode(captions).embeddings
-        noise = seed_noise(seeds, self.noise_dim)
+        noise = self.noise(seeds, truncation)
         flat = self.from_embeddings(np.repeat(emb, len(seeds), axis=0), np.tile(noise, (len(captions), 1)))
         return flat.reshape(len(captions), len(seeds), *flat.shape[1:])
 
-    def interpolate_noise(self, caption: str, seed_a: int, seed_b: int, steps: int, mode: str = "slerp") -> np.ndarray:
-        a, b = seed_noise([seed_a, seed_b], self.noise_dim)
+    def interpolate_noise(self, caption: str, seed_a: int, seed_b: int, steps: int, mode: str = "slerp",
+                          truncation: float = 1.0) -> np.ndarray:
+        a, b = self.noise([seed_a, seed_b], truncation)
         path = slerp(a, b, steps) if mode == "slerp" else lerp(a, b, steps)
         emb = np.repeat(self.encode([caption]).embeddings, steps, axis=0)
         return self.from_embeddings(emb, path)
 
-    def interpolate_captions(self, caption_a: str, caption_b: str, seed: int, steps: int) -> np.ndarray:
+    def interpolate_captions(self, caption_a: str, caption_b: str, seed: int, steps: int,
+                             truncation: float = 1.0) -> np.ndarray:
         emb = self.encode([caption_a, caption_b]).embeddings
         path = lerp(emb[0], emb[1], steps)
-        return self.from_embeddings(path, np.repeat(seed_noise([seed], self.noise_dim), steps, axis=0))
+        return self.from_embeddings(path, np.repeat(self.noise([seed], truncation), steps, axis=0))
