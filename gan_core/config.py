@@ -31,7 +31,10 @@ class ModelConfig:
     arch: str = "dfgan"  # "dfgan" (default) or "dcgan" (GAN-INT-CLS baseline)
     image_size: int = 64
     noise_dim: int = 100
-    ngf: int = 16  # generator width: channels ngf*[8,8,4,2,1] from 4x4 to 64x64
+    ngf: int = 16  # generator width: channels ngf * g_mult from 4x4 to 64x64
+    # dfgan generator: channel multipliers of the 4, 8, 16, 32 and 64 px stages (DF-GAN's 8,8,4,2,1).
+    # Width at low resolution is cheap: a 16 px layer with 128 channels costs what a 64 px one with 32 does.
+    g_mult: str = "8,8,4,2,1"
     ndf: int = 16  # discriminator width: channels ndf*[1,2,4,8,8] from 64x64 to 4x4
     cond_dim: int = 128  # dcgan: projected text code size (conditioning augmentation)
     upsample: str = "nearest"  # dfgan generator: x2 upsampling, "nearest" (DF-GAN's) or "bilinear"
@@ -65,6 +68,10 @@ class TrainConfig:
     # our runs the 0.999 average scored far worse than the raw generator and ignored the captions.
     ema_decay: float = 0.0
     ema_start: int = 500  # steps before the EMA starts tracking (copies G until then)
+    # > 0: StyleGAN2-ADA's EMA instead of the constant ema_decay: a half-life of this many images,
+    # ramped up to ema_rampup x the images seen so far (so early averages forget the random start).
+    ema_halflife_images: int = 0
+    ema_rampup: float = 0.05
     precision: str = "auto"  # "auto": mixed_bfloat16 on a GPU, float32 on the CPU (measured faster here)
     augment: bool = True  # random crop + flip of real images
     seed: int = 0
@@ -127,6 +134,19 @@ def from_dict(data: dict) -> TrainConfig:
     return config
 
 
+def _multipliers(text: str) -> tuple[int, ...] | None:
+    try:
+        values = tuple(int(v) for v in str(text).split(","))
+    except ValueError:
+        return None
+    return values if len(values) == 5 and min(values) >= 1 else None
+
+
+def g_multipliers(model: ModelConfig) -> tuple[int, ...]:
+    """The generator's channel multipliers, 4 px stage first (validated)."""
+    return _multipliers(model.g_mult)
+
+
 def validate(config: TrainConfig) -> None:
     """Every field checked up front, before a run dir exists: a bad value is one line naming it."""
     m = config.model
@@ -152,6 +172,10 @@ def validate(config: TrainConfig) -> None:
          f"diffaugment must be a comma-separated subset of {','.join(DIFFAUGMENT_POLICIES)} (or empty), "
          f"got {config.diffaugment!r}"),
         (0.0 <= config.ema_decay < 1.0, f"ema_decay must be in [0, 1) (0: off), got {config.ema_decay}"),
+        (config.ema_halflife_images >= 0, f"ema_halflife_images must be >= 0 (0: off), got {config.ema_halflife_images}"),
+        (0.0 <= config.ema_rampup <= 1.0, f"ema_rampup must be in [0, 1] (0: none), got {config.ema_rampup}"),
+        (_multipliers(m.g_mult) is not None,
+         f"model.g_mult must be 5 positive integers, comma-separated (4 to 64 px), got {m.g_mult!r}"),
         (config.ema_start >= 0, f"ema_start must be >= 0, got {config.ema_start}"),
         (config.precision in ("auto", "float32", "mixed_bfloat16"), "precision must be auto, float32 or mixed_bfloat16"),
         (config.distribute in ("none", "mirrored", "multiworker"), "distribute must be none, mirrored or multiworker"),

@@ -17,10 +17,13 @@ import numpy as np
 MODEL_FIELDS = {
     "upsample": "nearest",
     "d_residual_init": 0.0,
+    "g_mult": "8,8,4,2,1",
 }
 # TrainConfig fields, likewise.
 TRAIN_FIELDS = {
     "lr_decay_from": 1.0,
+    "ema_halflife_images": 0,
+    "ema_rampup": 0.05,
 }
 
 

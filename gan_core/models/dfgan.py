@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from gan_core.config import ModelConfig
+from gan_core.config import ModelConfig, g_multipliers
 
 
 @keras.saving.register_keras_serializable("gan_core")
@@ -125,7 +125,7 @@ class DownBlock(layers.Layer):
 
 def build_generator(config: ModelConfig, sentence_dim: int, name: str = "generator") -> keras.Model:
     """(noise [B, noise_dim], sentence [B, sentence_dim]) -> image [B, 64, 64, 3] in [-1, 1], float32."""
-    channels = [config.ngf * m for m in (8, 8, 4, 2, 1)]
+    channels = [config.ngf * m for m in g_multipliers(config)]
     noise = keras.Input((config.noise_dim,), name="noise")
     sentence = keras.Input((sentence_dim,), name="sentence")
     cond = layers.Concatenate(name="condition")([noise, sentence])

@@ -2,7 +2,7 @@
 
 snapshots/epoch_NNNN/
   model.json   format, model config, vocabulary, epoch, step, precision
-  weights.npz  text encoder + EMA generator variables, keyed by index and variable path
+  weights.npz  text encoder + generator variables (the generator's EMA when ema_decay > 0), via gan_core.storage
   samples.png  the run's fixed sample grid (same captions and seeds in every snapshot)
 Written as a whole directory (atomic rename): a snapshot either exists complete or not at all.
 """

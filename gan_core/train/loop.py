@@ -34,10 +34,11 @@ from gan_core.sample.snapshot import list_snapshots, save_snapshot, snapshot_nam
 from gan_core.train import text_source
 from gan_core.train.step import METRIC_NAMES
 
-# Keys that may change between invocations of one run (how long and how often), not what is trained.
-# The EMA generator never feeds back into training, so its settings may change on a resumed run.
+# Keys a rerun of a run may change: they steer how long it runs, how often it logs and saves, where it
+# runs, the sampling-only EMA (it never feeds back into training) and where the rate decay starts.
 RESUMABLE_KEYS = {"epochs", "max_steps", "snapshot_every", "state_every_steps", "keep_states", "log_every",
-                  "distribute", "jit", "ema_decay", "ema_start", "lr_decay_from"}
+                  "distribute", "jit", "ema_decay", "ema_start", "ema_halflife_images", "ema_rampup",
+                  "lr_decay_from"}
 
 
 @dataclass

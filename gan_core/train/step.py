@@ -20,7 +20,8 @@ METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_wrong", "gp", "ms", "
 
 
 class GANTrainer:
-    """Owns the networks, optimizers and the EMA generator of one run."""
+    """Owns the networks, the optimizers and the sampling generator (the generator's EMA when
+    ema_decay > 0, else a copy of it) of one run."""
 
     def __init__(self, networks: Networks, config: TrainConfig, precision: str,
                  strategy: tf.distribute.Strategy | None = None):
@@ -163,8 +164,20 @@ class GANTrainer:
         self.opt_d.apply_gradients(zip(grads, self.d_variables))
         return {"d_loss": d_loss, "d_real": mean(d_real), "d_fake": mean(d_fake), "d_wrong": mean(d_wrong), "gp": gp}
 
+    def _ema_decay(self):
+        """This step's EMA decay: constant ema_decay after ema_start, or (ema_halflife_images > 0)
+        StyleGAN2-ADA's half-life in images, ramped up over the images seen so far."""
+        cfg = self.config
+        if cfg.ema_halflife_images <= 0:
+            return tf.where(self.step < cfg.ema_start, 0.0, cfg.ema_decay)
+        seen = tf.cast(self.step + 1, tf.float32) * float(cfg.batch_size)
+        halflife = tf.constant(float(cfg.ema_halflife_images))
+        if cfg.ema_rampup > 0:
+            halflife = tf.minimum(halflife, seen * cfg.ema_rampup)
+        return tf.pow(0.5, float(cfg.batch_size) / tf.maximum(halflife, 1e-8))
+
     def _update_ema(self):
-        decay = tf.where(self.step < self.config.ema_start, 0.0, self.config.ema_decay)
+        decay = self._ema_decay()
         for ema, var in zip(self.ema_generator.weights, self.networks.generator.weights):
             ema.assign(decay * ema + (1.0 - decay) * var)
 

@@ -45,8 +45,8 @@ def info_nce(image_emb, text_emb, temperature: float):
     """Symmetric InfoNCE over a batch of matching pairs (row i of each is a pair)."""
     logits = tf.matmul(l2_normalize(image_emb), l2_normalize(text_emb), transpose_b=True) / temperature
     labels = tf.range(tf.shape(logits)[0])
-    loss_i = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-    loss_t = tf.keras.losses.sparse_categorical_crossentropy(labels, tf.transpose(logits), from_logits=True)
+    loss_i = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    loss_t = keras.losses.sparse_categorical_crossentropy(labels, tf.transpose(logits), from_logits=True)
     return 0.5 * (tf.reduce_mean(loss_i) + tf.reduce_mean(loss_t))
 
 
