@@ -148,11 +148,7 @@ def caption_projection(snapshot: str, data_root: str, train_sample: int, progres
     """(caption table, embeddings, 2-D layout), computed once per (snapshot, caption set): on disk
     next to the snapshot and in memory. The first computation reports to progress(fraction, message)
     (outside st.cache_data, which cannot replay progress bars)."""
-    from gan_core.explore.embeddings import (
-        cached_projection,
-        has_projection,
-        projection_key,
-    )
+    from gan_core.explore.embeddings import cached_projection, has_projection, projection_key
 
     table = caption_set(data_root, train_sample)
     captions = list(table["caption"])

@@ -34,12 +34,7 @@ def main(argv=None) -> int:
     from gan_core.cli import parse_int_list
     from gan_core.data.dataset import PreparedDataset
     from gan_core.data.text import normalize
-    from gan_core.explore.report_grid import (
-        grid_rows,
-        render_grid,
-        tiles_csv,
-        tiles_markdown,
-    )
+    from gan_core.explore.report_grid import grid_rows, render_grid, tiles_csv, tiles_markdown
     from gan_core.sample.image_grid import to_png
     from gan_core.sample.inference import read_captions_file
     from gan_core.sample.sampler import Sampler, check_truncation

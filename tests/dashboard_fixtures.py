@@ -49,10 +49,7 @@ def _train_evaluators(data: Path, out: Path) -> bool:
     modules are not in this checkout."""
     try:
         from gan_core.eval.alignment import AlignmentConfig, train_alignment
-        from gan_core.eval.evaluators.flowers import (
-            FlowersConfig,
-            train_flowers_evaluator,
-        )
+        from gan_core.eval.evaluators.flowers import FlowersConfig, train_flowers_evaluator
     except ImportError:
         return False
     quiet = lambda *_: None  # noqa: E731

@@ -131,7 +131,7 @@ def test_embeddings_page_map_similarity_and_disk_cache(app_env, workspace):
     assert -1.0 <= cosine <= 1.0
     assert [len(d.value) for d in at.dataframe] == [10, 10]
     snapshot = workspace.tiny_run / "snapshots" / "epoch_0002"
-    assert len(list(snapshot.glob("umap_*.npz"))) == 1  # kept next to the snapshot
+    assert len(list(snapshot.glob("umap_*.json"))) == 1  # kept next to the snapshot (a storage cache)
     at.text_area(key="emb_own").set_value("a flower with blue petals").run()
     assert "1 yours" in texts(at.caption)
     at.text_input(key="emb_a_find").set_value("a flower with blue petals").run()

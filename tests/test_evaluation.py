@@ -22,13 +22,7 @@ from gan_core.eval.alignment import load_alignment
 from gan_core.eval.evaluators import get_evaluator
 from gan_core.eval.evaluators.flowers import DEFAULT_PATH as SHIPPED_FLOWERS
 from gan_core.eval.evaluators.flowers import load_flowers_evaluator
-from gan_core.eval.metrics import (
-    caption_cosine,
-    competition_score,
-    fid_from_features,
-    inception_score,
-    softmax,
-)
+from gan_core.eval.metrics import caption_cosine, competition_score, fid_from_features, inception_score, softmax
 from gan_core.sample.snapshot import resolve_checkpoint
 
 

@@ -15,11 +15,7 @@ import pytest
 
 from gan_core import UserError
 from gan_core.eval.evaluators import Evaluator, get_evaluator, predict_in_batches
-from gan_core.eval.evaluators.official import (
-    OfficialEvaluator,
-    caffe_preprocess,
-    resolve_checkpoint,
-)
+from gan_core.eval.evaluators.official import OfficialEvaluator, caffe_preprocess, resolve_checkpoint
 
 
 def build_random_checkpoint(directory: Path, saves: int = 2, seed: int = 0):

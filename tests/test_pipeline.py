@@ -2,12 +2,7 @@ import numpy as np
 import pytest
 from synthetic import make_source
 
-from gan_core.data.dataset import (
-    PipelineConfig,
-    PreparedDataset,
-    epoch_plan,
-    make_pipeline,
-)
+from gan_core.data.dataset import PipelineConfig, PreparedDataset, epoch_plan, make_pipeline
 from gan_core.data.prepare import PrepareConfig, prepare
 
 

@@ -6,14 +6,7 @@ import os
 import pytest
 
 from gan_core import UserError
-from gan_core.explore.runs import (
-    inside_root,
-    list_runs,
-    read_metrics,
-    sample_captions,
-    summarize_run,
-    usable_snapshots,
-)
+from gan_core.explore.runs import inside_root, list_runs, read_metrics, sample_captions, summarize_run, usable_snapshots
 from gan_core.sample.snapshot import FORMAT
 
 

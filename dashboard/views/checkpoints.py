@@ -14,13 +14,7 @@ from dashboard.components import (
     shown_errors,
     snapshot_ui,
 )
-from gan_core.explore.runs import (
-    METRIC_COLUMNS,
-    list_runs,
-    read_metrics,
-    sample_captions,
-    summarize_run,
-)
+from gan_core.explore.runs import METRIC_COLUMNS, list_runs, read_metrics, sample_captions, summarize_run
 from gan_core.sample.image_grid import compose_grid, to_png
 
 MAX_COMPARE_CAPTIONS = 8

@@ -8,13 +8,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import (
-    current_run,
-    display_path,
-    page_roots,
-    shown_errors,
-    snapshot_ui,
-)
+from dashboard.components import current_run, display_path, page_roots, shown_errors, snapshot_ui
 from gan_core import UserError
 from gan_core.explore.runs import inside_root, summarize_run
 

@@ -16,12 +16,7 @@ import numpy as np
 
 from gan_core import UserError
 from gan_core.data.text import Vocabulary
-from gan_core.sample.snapshot import (
-    load_weights_into,
-    model_config_from_meta,
-    read_meta,
-    resolve_checkpoint,
-)
+from gan_core.sample.snapshot import load_weights_into, model_config_from_meta, read_meta, resolve_checkpoint
 
 BATCH = 32  # every model call sees exactly this many rows (padded), so results never depend on batching
 

@@ -8,11 +8,7 @@
 Nothing here loads a model; evaluators (gan_core.eval.evaluators) turn images into logits and features.
 """
 
-from gan_core.eval.metrics.competition import (
-    competition_score,
-    competition_scores,
-    cosine_distance,
-)
+from gan_core.eval.metrics.competition import competition_score, competition_scores, cosine_distance
 from gan_core.eval.metrics.fid import fid_from_features, frechet_distance
 from gan_core.eval.metrics.inception_score import inception_score, softmax
 from gan_core.eval.metrics.rprecision import caption_cosine, r_precision
