@@ -5,15 +5,8 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import (
-    check_captions,
-    display_path,
-    page_roots,
-    parse_seeds,
-    show_notes,
-    shown_errors,
-    snapshot_ui,
-)
+from dashboard.components import (check_captions, display_path, page_roots, parse_seeds, show_notes, shown_errors,
+                                  snapshot_ui)
 from gan_core.explore.runs import METRIC_COLUMNS, list_runs, read_metrics, sample_captions, summarize_run
 from gan_core.sample.image_grid import compose_grid, to_png
 

@@ -7,16 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import exports, loaders
-from dashboard.components import (
-    check_captions,
-    display_path,
-    page_roots,
-    parse_seeds,
-    show_notes,
-    shown_errors,
-    snapshot_ui,
-    truncation_ui,
-)
+from dashboard.components import (check_captions, display_path, page_roots, parse_seeds, show_notes, shown_errors,
+                                  snapshot_ui, truncation_ui)
 from gan_core import UserError
 
 DEFAULT_CAPTION = "this flower has white petals and a bright yellow center"

@@ -5,15 +5,8 @@ import numpy as np
 import streamlit as st
 
 from dashboard import exports, loaders
-from dashboard.components import (
-    check_captions,
-    display_path,
-    page_roots,
-    show_notes,
-    shown_errors,
-    snapshot_ui,
-    truncation_ui,
-)
+from dashboard.components import (check_captions, display_path, page_roots, show_notes, shown_errors, snapshot_ui,
+                                  truncation_ui)
 from gan_core import UserError
 from gan_core.explore.report_grid import REPORT_IDS, REPORT_SEEDS, GridRow
 from gan_core.sample.image_grid import compose_grid, to_png
