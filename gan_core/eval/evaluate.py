@@ -12,9 +12,12 @@ resized as gan_core.data.imagefolder does) with their test IDs and returns one f
                                      top-1 class of the reference logits of the same test ID
   caption_cosine, r_precision        alignment-model metrics against the test captions (absent,
                                      with `notes`, when no alignment model is available)
+  saturated_white, saturated_black   shares of pixels with all channels >= 250 / <= 5
   seconds, seconds_predict           timing
-`evaluate_checkpoint` generates the 819 test images of a snapshot and caches its result next to
-it (scores_<evaluator>.json); `baseline_images` gives the real / retrieval / noise baselines.
+`evaluate_realism` adds fid_inception, kid_inception(_std), precision, recall (the standard FID
+Inception features against a fixed set of 3000 training images; gan_core.eval.realism).
+`evaluate_checkpoint` generates the 819 test images of a snapshot and caches both kinds of result
+next to it (gan_core.storage); gan_core.eval.baselines gives the real / retrieval / noise images.
 """
 
 from __future__ import annotations
@@ -28,31 +31,17 @@ import numpy as np
 
 from gan_core import UserError, storage
 
+# baseline_images / retrieval_rows / BASELINES are re-exported for the scripts' and tests' convenience.
+from gan_core.eval.baselines import BASELINES, _captions_for, _test_rows, baseline_images, retrieval_rows  # noqa: F401
+
 Progress = Callable[[float, str], None]
 CACHE_FORMAT = "gan_core.scores/1"
-BASELINES = ("real", "retrieval", "noise")
 JPEG_QUALITY = 95  # as gan_core.sample.inference writes the competition images
 evaluations_run = 0  # evaluate_images calls in this process (lets tests see a cache hit)
 
 
 def _noop(fraction: float, message: str) -> None:
     pass
-
-
-def _test_rows(dataset) -> tuple[np.ndarray, np.ndarray]:
-    """(image rows, test IDs) of the real test images, in test_captions.csv order."""
-    table = dataset.image_table.loc[dataset.test_rows]
-    row_of = dict(zip(table["test_id"].astype(int), table.index))
-    ids = np.array([int(i) for i in dataset.test_captions["ID"] if int(i) in row_of], dtype=np.int64)
-    return np.array([row_of[i] for i in ids], dtype=np.int64), ids
-
-
-def _captions_for(dataset, ids: np.ndarray) -> list[str]:
-    by_id = dict(zip(dataset.test_captions["ID"].astype(int), dataset.test_captions["caption"]))
-    missing = [int(i) for i in ids if int(i) not in by_id]
-    if missing:
-        raise UserError(f"{len(missing)} test ID(s) have no test caption: {', '.join(map(str, missing[:5]))}")
-    return [by_id[int(i)] for i in ids]
 
 
 def _identity(model) -> str:
@@ -73,6 +62,7 @@ def evaluate_images(images, ids, data_dir, evaluator=None, alignment=None, progr
         r_precision,
         softmax,
     )
+    from gan_core.eval.realism import saturation_metrics
 
     progress = progress or _noop
     t0 = time.perf_counter()
@@ -130,6 +120,7 @@ def evaluate_images(images, ids, data_dir, evaluator=None, alignment=None, progr
             candidates = min(99, len(ids) - 1)
             result["r_precision"] = r_precision(image_emb, text_emb, candidates=candidates)
             result["r_precision_candidates"] = candidates
+    result.update(saturation_metrics(images))
     result["notes"] = notes
     result["seconds_predict"] = round(seconds_predict, 3)
     result["seconds"] = round(time.perf_counter() - t0, 3)
@@ -184,9 +175,71 @@ def cached_scores(snapshot, dataset, seed: int = 0) -> dict | None:
     return storage.read_cache(snapshot, "scores_flowers", default_scores_key(snapshot, dataset, seed))
 
 
+REALISM_FORMAT = "gan_core.realism/1"
+
+
+def inception_extractor():
+    """The FID Inception feature extractor; a one-line UserError when torch or its package is missing."""
+    from gan_core.eval.evaluators.inception_fid import InceptionFeatures
+
+    return InceptionFeatures()
+
+
+def evaluate_realism(images, data_dir, extractor=None, progress: Progress | None = None) -> dict:
+    """Inception-FID, KID, precision/recall (against the dataset's fixed reference set of training
+    images, cached) and saturation of images float32 [N, 64, 64, 3] in [0, 255]."""
+    from gan_core.data.dataset import PreparedDataset
+    from gan_core.eval.realism import realism_metrics, reference_set
+
+    progress = progress or _noop
+    dataset = PreparedDataset(data_dir)
+    extractor = extractor or inception_extractor()
+    reference = reference_set(dataset, extractor, progress=lambda f, m: progress(0.5 * f, f"reference set: {m}"))
+    features = extractor.features(images, progress=lambda f, m: progress(0.5 + 0.5 * f, m))
+    return realism_metrics(images, features, reference)
+
+
+def realism_key(snapshot: Path, dataset, seed: int, truncation: float, extractor_identity: str) -> dict:
+    """Everything a snapshot's realism numbers depend on, the reference set's key included."""
+    from types import SimpleNamespace
+
+    from gan_core.eval.realism import REFERENCE_SEED, reference_count, reference_key
+
+    reference = reference_key(dataset, SimpleNamespace(identity=extractor_identity), reference_count(dataset),
+                              REFERENCE_SEED)
+    key = {"format": REALISM_FORMAT, "snapshot": storage.file_identity(snapshot / "weights.npz"),
+           "extractor": extractor_identity, "reference": reference, "seed": int(seed),
+           "test_captions": dataset.manifest["files"]["test_captions.csv"]["sha256"]}
+    return key if truncation == 1.0 else {**key, "truncation": float(truncation)}
+
+
+def cached_realism(snapshot, dataset, seed: int = 0) -> dict | None:
+    """A snapshot's cached realism numbers (seed 0, psi 1), read without loading torch; None when
+    absent or when the Inception network is not installed."""
+    from gan_core.eval.evaluators.inception_fid import network_identity
+
+    try:
+        identity = network_identity()
+    except UserError:
+        return None
+    return storage.read_cache(snapshot, "realism", realism_key(Path(snapshot), dataset, seed, 1.0, identity))
+
+
+def competition_images(sampler, dataset, seed: int = 0, truncation: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(images float32 [T, 64, 64, 3], test IDs) of a sampler for the test captions, with the
+    competition's seeds (seed * 100000 + ID), JPEG-encoded and decoded as a written folder is read."""
+    from gan_core.sample.inference import COMPETITION_SEED_STRIDE
+
+    ids = dataset.test_captions["ID"].astype(int).to_numpy()
+    captions = dataset.test_captions["caption"].tolist()
+    generated = sampler.generate(captions, [seed * COMPETITION_SEED_STRIDE + int(i) for i in ids], truncation)
+    return jpeg_round_trip(generated), ids
+
+
 def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", progress: Progress | None = None,
                         use_cache: bool = True, seed: int = 0, *, evaluator=None, alignment=None,
-                        references: str | Path | None = None, truncation: float = 1.0) -> dict:
+                        references: str | Path | None = None, truncation: float = 1.0,
+                        inception: bool = False, extractor=None) -> dict:
     """Generate the test images of a snapshot (run dir -> its latest) and evaluate them, with a cache.
 
     Images are generated with the competition's seeds (seed * 100000 + test ID), JPEG-encoded
@@ -197,10 +250,11 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
     computes (and keeps) a new entry instead of returning or overwriting another's.
     `evaluator` / `alignment` replace the shipped models (keyword only); an evaluator without an
     `identity` (official, inception) is never read from the cache.
+    `inception`: also the realism numbers (evaluate_realism), cached separately under their own key
+    (the Inception network, the reference set, the snapshot, seed, psi, test captions).
     """
     from gan_core.data.dataset import PreparedDataset
     from gan_core.eval.evaluators import get_evaluator
-    from gan_core.sample.inference import COMPETITION_SEED_STRIDE
     from gan_core.sample.sampler import Sampler
     from gan_core.sample.snapshot import resolve_checkpoint
 
@@ -219,30 +273,39 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
     alignment_identity = _identity(alignment) if alignment is not None else _shipped_identity("alignment")
     key = scores_key(snapshot, dataset, seed, evaluator_name, evaluator_identity, references_identity,
                      alignment_identity, truncation) if evaluator_identity else None
-    if use_cache and key is not None:
-        cached = storage.read_cache(snapshot, kind, key)
-        if cached is not None:
-            progress(1.0, f"cached: {storage.cache_path(snapshot, kind, key)}")
-            return {**cached, "cached": True}
-    if evaluator is None:
-        evaluator = get_evaluator(evaluator_name)
+    result = storage.read_cache(snapshot, kind, key) if use_cache and key is not None else None
+    cached = result is not None
+    realism = rkey = None
+    if inception:
+        extractor = extractor or inception_extractor()
+        rkey = realism_key(snapshot, dataset, seed, truncation, extractor.identity)
+        realism = storage.read_cache(snapshot, "realism", rkey) if use_cache else None
+        cached = cached and realism is not None
+    if cached:
+        progress(1.0, f"cached next to {snapshot}")
+        return {**result, **(realism or {}), "cached": True}
+
     progress(0.0, f"generating {len(dataset.test_captions)} test images from {snapshot}")
     sampler = Sampler.load(snapshot, warn_unknown=False)
-    ids = dataset.test_captions["ID"].astype(int).to_numpy()
-    captions = dataset.test_captions["caption"].tolist()
-    generated = sampler.generate(captions, [seed * COMPETITION_SEED_STRIDE + int(i) for i in ids], truncation)
-    images = jpeg_round_trip(generated)
-
-    def inner(fraction: float, message: str) -> None:
-        progress(0.3 + 0.7 * fraction, message)
-
-    result = evaluate_images(images, ids, data_dir, evaluator=evaluator, alignment=alignment, progress=inner)
-    result.update(snapshot=str(snapshot), epoch=int(sampler.epoch), seed=int(seed), truncation=float(truncation))
-    if key is not None and getattr(evaluator, "identity", None):
-        key = {**key, "evaluator_identity": _identity(evaluator),
-               "alignment_identity": result.get("alignment_identity", "")}
-        storage.write_cache(snapshot, kind, key, result)
-    return {**result, "cached": False}
+    images, ids = competition_images(sampler, dataset, seed, truncation)
+    share = 0.5 if inception and realism is None and result is None else 1.0  # of the bar after generating
+    if result is None:
+        if evaluator is None:
+            evaluator = get_evaluator(evaluator_name)
+        result = evaluate_images(images, ids, data_dir, evaluator=evaluator, alignment=alignment,
+                                 progress=lambda f, m: progress(0.2 + 0.8 * share * f, m))
+        result.update(snapshot=str(snapshot), epoch=int(sampler.epoch), seed=int(seed), truncation=float(truncation))
+        if key is not None and getattr(evaluator, "identity", None):
+            key = {**key, "evaluator_identity": _identity(evaluator),
+                   "alignment_identity": result.get("alignment_identity", "")}
+            storage.write_cache(snapshot, kind, key, result)
+    if inception and realism is None:
+        start = 0.2 + 0.8 * (1.0 - share) if share < 1.0 else 0.2
+        realism = evaluate_realism(images, data_dir, extractor,
+                                   progress=lambda f, m: progress(start + (1.0 - start) * f, m))
+        storage.write_cache(snapshot, "realism", rkey, realism)
+    progress(1.0, "done")
+    return {**result, **(realism or {}), "cached": False}
 
 
 def load_cached_scores(snapshot_dir) -> dict[str, dict]:
@@ -259,36 +322,3 @@ def load_cached_scores(snapshot_dir) -> dict[str, dict]:
                 and "truncation" not in key):
             out.setdefault(key["evaluator"], result)
     return out
-
-
-def baseline_images(kind: str, data_dir, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(images float32 [T, 64, 64, 3] in [0, 255], test IDs int64 [T]) of a reference point.
-
-    real:      the real test images themselves (what the references were computed on)
-    retrieval: per test caption, the training image whose caption is most similar by TF-IDF
-               cosine among all training captions (a text-to-image method that cannot invent)
-    noise:     uniform random pixels, seeded
-    """
-    from gan_core.data.dataset import PreparedDataset
-
-    if kind not in BASELINES:
-        raise UserError(f"unknown baseline {kind!r}; choose one of {', '.join(BASELINES)}")
-    dataset = PreparedDataset(data_dir)
-    rows, ids = _test_rows(dataset)
-    if kind == "real":
-        return np.asarray(dataset.images(64))[rows].astype(np.float32), ids
-    if kind == "noise":
-        rng = np.random.default_rng(seed)
-        return rng.integers(0, 256, size=(len(ids), 64, 64, 3)).astype(np.float32), ids
-    return np.asarray(dataset.images(64))[retrieval_rows(dataset, _captions_for(dataset, ids))].astype(np.float32), ids
-
-
-def retrieval_rows(dataset, captions: list[str]) -> np.ndarray:
-    """Image row of the training caption most similar (TF-IDF cosine) to each caption."""
-    from gan_core.data.tfidf import TfidfIndex
-
-    train = dataset.captions[dataset.captions["split"] == "train"]
-    if train.empty:
-        raise UserError("the dataset has no training captions to retrieve from")
-    best, _ = TfidfIndex(train["text"].tolist()).nearest(captions)
-    return train["row"].to_numpy()[best]

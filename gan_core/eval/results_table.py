@@ -13,6 +13,11 @@ COLUMNS = [  # (header, key, format)
     ("class top-5", "class_top5", "{:.3f}"),
     ("caption cosine", "caption_cosine", "{:.3f}"),
     ("R-precision", "r_precision", "{:.3f}"),
+    ("Inception-FID", "fid_inception", "{:.1f}"),
+    ("KID", "kid_inception", "{:.4f}"),
+    ("precision", "precision", "{:.3f}"),
+    ("recall", "recall", "{:.3f}"),
+    ("sat. white / black", "saturated_white", "{:.2%}"),
 ]
 
 
@@ -24,6 +29,8 @@ def _cell(result: dict, key: str, fmt: str) -> str:
         value = 0.0  # -0.0 from rounding residue of identical sets
     if key == "inception_score_10" and result.get("inception_score_10_std") is not None:
         return f"{value:.2f} ± {result['inception_score_10_std']:.2f}"
+    if key == "saturated_white" and result.get("saturated_black") is not None:
+        return f"{value:.1%} / {result['saturated_black']:.1%}"
     return fmt.format(value)
 
 
