@@ -7,6 +7,7 @@ Any other exception is a bug and keeps its traceback. Argparse errors (SystemExi
 
 from __future__ import annotations
 
+import argparse
 import functools
 import importlib.abc
 import os
@@ -30,6 +31,14 @@ def parse_int_list(text: str, what: str) -> list[int]:
 
 
 VERBOSE_HELP = "show TensorFlow's own log lines (hidden by default)"
+
+
+def script_parser(description: str | None, raw: bool = False) -> argparse.ArgumentParser:
+    """A script's argument parser with the shared --verbose flag (entry_point reads it)."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter if raw else argparse.HelpFormatter)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    return parser
 
 
 class _QuietImport(importlib.abc.MetaPathFinder):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from gan_core import UserError
-from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.cli import entry_point, script_parser
 
 COLUMNS = (("score", "{:.4f}"), ("inception_score", "{:.2f}"), ("fid_flowers", "{:.1f}"), ("class_top1", "{:.3f}"),
            ("class_top5", "{:.3f}"), ("caption_cosine", "{:.3f}"), ("r_precision", "{:.3f}"),
@@ -24,8 +23,7 @@ def table(results: dict) -> str:
 
 @entry_point()
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser = script_parser(__doc__)
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset")
     parser.add_argument("--out", default="results/baselines.json", help="results JSON (kind -> metrics), atomic")
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise baseline")

@@ -12,11 +12,10 @@ against a fixed set of 3000 training images (cached in the dataset folder after 
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from gan_core import UserError
-from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.cli import entry_point, script_parser
 from gan_core.eval.evaluators import NAMES
 
 SUMMARY = (  # key, label, format
@@ -57,8 +56,7 @@ def summary_lines(result: dict) -> list[str]:
 
 @entry_point()
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser = script_parser(__doc__, raw=True)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--images", metavar="DIR", help="folder of inference_<ID>.jpg images")
     source.add_argument("--checkpoint", metavar="PATH", help="snapshot or run dir: generate the test images")

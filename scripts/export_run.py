@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.cli import entry_point, script_parser
 from gan_core.sample.export import export_run
 
 
 @entry_point()
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser = script_parser(__doc__)
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--out", required=True, help="e.g. checkpoints/default (replaced as a whole)")
     parser.add_argument("--snapshots", help="comma list of snapshot names, e.g. epoch_0001,epoch_0010")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import warnings
 
 from gan_core import UserError
-from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.cli import entry_point, script_parser
 
 
 @entry_point(interrupted="interrupted: the output folder may hold only some of the images")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser = script_parser(__doc__)
     parser.add_argument("--checkpoint", required=True, help="a snapshot dir, or a run dir (its latest snapshot)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--captions-file", help="one caption per line -> OUT/LLLL_sS.png")

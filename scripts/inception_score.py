@@ -8,17 +8,15 @@ Unlike the original scorer, any positive BATCH works.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from gan_core import UserError
-from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.cli import entry_point, script_parser
 from gan_core.eval.evaluators import NAMES
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser = script_parser(__doc__, raw=True)
     parser.add_argument("image_dir", metavar="IMG_DIR",
                         help="folder of *.jpg/*.jpeg/*.png named like inference_<ID>.jpg")
     parser.add_argument("out_csv", metavar="OUT_CSV", help="per-image scores (score,id), written atomically")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.cli import entry_point, script_parser
 from gan_core.data.prepare import PrepareConfig, prepare
 
 
@@ -32,8 +31,7 @@ def default_split(source: Path, split: str | None, competition: str | None) -> t
 
 @entry_point()
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser = script_parser(__doc__)
     parser.add_argument("--source", required=True, help="folder with jpg/ (or 102flowers/, images_*/) and text_c10/")
     parser.add_argument("--out", default="data/oxford102", help="prepared dataset folder (default data/oxford102)")
     parser.add_argument("--split", help="split CSV with image_id,split columns (train/test); default: the "

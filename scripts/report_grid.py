@@ -6,19 +6,17 @@ and OUT.md (the same as a table), enough to rebuild the grid exactly. Files are 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from gan_core import UserError
-from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.cli import entry_point, script_parser
 from gan_core.explore.report_grid import REPORT_IDS, REPORT_SEEDS
 
 
 @entry_point(interrupted="interrupted: the grid PNG, CSV and MD may not all be written")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser = script_parser(__doc__, raw=True)
     parser.add_argument("--checkpoint", required=True, help="a snapshot dir, or a run dir (its latest snapshot)")
     parser.add_argument("--ids", default=",".join(map(str, REPORT_IDS)),
                         help="test IDs whose captions make the first rows ('' for none; default: the report's)")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.cli import entry_point, script_parser
 from gan_core.eval.results_table import markdown_table
 
 
 @entry_point()  # reads only: nothing to leave half-written
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser = script_parser(__doc__)
     parser.add_argument("entries", nargs="+", help="LABEL=PATH, or LABEL=PATH:KEY for one entry of a JSON dict "
                                                    "(e.g. 'retrieval=results/baselines.json:retrieval')")
     args = parser.parse_args(argv)

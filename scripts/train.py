@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from gan_core import config as cfg
-from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.cli import entry_point, script_parser
 
 
 @entry_point(interrupted="interrupted before the first state was saved; rerun to start again")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser = script_parser(__doc__)
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset (scripts/prepare_data.py)")
     parser.add_argument("--run-dir", required=True, help="run folder, e.g. checkpoints/NAME (created or resumed)")
     parser.add_argument("--config", help="JSON or YAML config file (fields of gan_core.config.TrainConfig)")

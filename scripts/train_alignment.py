@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 
 from gan_core import UserError
-from gan_core.cli import VERBOSE_HELP, entry_point
+from gan_core.cli import entry_point, script_parser
 
 
 @entry_point()
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser = script_parser(__doc__)
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset")
     parser.add_argument("--out", default="checkpoints/evaluator/alignment", help="model folder, written atomically")
     parser.add_argument("--epochs", type=int, help="training epochs (default: AlignmentConfig.epochs)")
