@@ -1,7 +1,8 @@
-"""Shared test fixtures: the shared real data set, tiny synthetic sources."""
+"""Shared test fixtures: the shared real data set, the session's tiny trained run, a temporary machine cache."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -11,6 +12,48 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SHARED_DATA = (ROOT / ".." / "shared" / "data" / "oxford102").resolve()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def machine_cache(tmp_path_factory):
+    """The machine cache of pretrained text encoders (gan_core.train.text_source) in a temporary
+    folder, for the whole session and its subprocesses: tests neither read nor fill ~/.cache."""
+    folder = tmp_path_factory.mktemp("gan_cache")
+    saved = os.environ.get("GAN_CACHE_DIR")
+    os.environ["GAN_CACHE_DIR"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("GAN_CACHE_DIR", None)
+    else:
+        os.environ["GAN_CACHE_DIR"] = saved
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, worker_id):
+    """The tiny config (2 epochs: snapshots epoch_0001 and epoch_0002, 10 steps) trained once per test
+    session, for the tests that only need a trained run: read it, or copy it to write into it.
+    Returns (run dir, prepared data dir, TrainSummary). The xdist workers share one build: the first
+    to ask trains it under a lock, the others wait for it (a build is most of a minute of CPU)."""
+    import fcntl
+    import json
+
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent  # the session's folder, above each worker's own
+    folder, done = root / "tiny_run", root / "tiny_run" / "summary.json"
+    folder.mkdir(exist_ok=True)
+    with open(root / "tiny_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.is_file():
+            from tiny import tiny_config, tiny_dataset
+
+            from gan_core.train.loop import train
+
+            summary = train(tiny_dataset(folder), folder / "run", tiny_config(), log=lambda *_: None, progress=False)
+            done.write_text(json.dumps(dataclasses.asdict(summary)))
+    from gan_core.train.loop import TrainSummary
+
+    return folder / "run", folder / "data", TrainSummary(**json.loads(done.read_text()))
 
 
 @pytest.fixture(scope="session")

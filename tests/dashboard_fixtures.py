@@ -62,15 +62,20 @@ def _train_evaluators(data: Path, out: Path) -> bool:
     return True
 
 
-def build_workspace(root: Path) -> Workspace:
-    """Build (or reuse) the workspace under root; ~30-60 s the first time on a busy 2-core CPU."""
+def build_workspace(root: Path, trained: tuple[Path, Path] | None = None) -> Workspace:
+    """Build (or reuse) the workspace under root; ~30-60 s the first time on a busy 2-core CPU.
+    `trained`: (run dir, its data dir) of a tiny_config() run to copy instead of training one."""
     from gan_core.sample.snapshot import list_snapshots
     from gan_core.train.loop import train
 
     root = Path(root)
-    data = tiny_dataset(root)
     checkpoints = root / "checkpoints"
     tiny = checkpoints / "tiny"
+    if trained is not None and not (root / "data").is_dir():
+        shutil.copytree(trained[1], root / "data")
+    data = tiny_dataset(root)
+    if trained is not None and not tiny.is_dir():
+        shutil.copytree(trained[0], tiny)  # a copy: the pages write caches next to its snapshots
     if len(list_snapshots(tiny)) < 2:
         train(data, tiny, tiny_config(), log=lambda *_: None, progress=False)
     empty = checkpoints / "empty"
@@ -93,9 +98,9 @@ _BUILT: dict[str, Workspace] = {}  # modules that import the fixture each get th
 
 
 @pytest.fixture(scope="session")
-def workspace(tmp_path_factory) -> Workspace:
+def workspace(tmp_path_factory, tiny_run) -> Workspace:
     if "workspace" not in _BUILT:
-        _BUILT["workspace"] = build_workspace(tmp_path_factory.mktemp("dashboard"))
+        _BUILT["workspace"] = build_workspace(tmp_path_factory.mktemp("dashboard"), trained=tiny_run[:2])
     return _BUILT["workspace"]
 
 

@@ -14,6 +14,8 @@ from gan_core.data.dataset import PreparedDataset, load_class_ids
 from gan_core.eval.alignment import DEFAULT_PATH, AlignmentConfig, load_alignment
 from gan_core.eval.metrics import caption_cosine
 
+pytestmark = pytest.mark.slow  # trains the tiny alignment model (and the evaluator)
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):

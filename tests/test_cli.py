@@ -74,6 +74,7 @@ RUN_WITH_SIGINT = ("import runpy, signal, sys; signal.signal(signal.SIGINT, sign
                    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
+@pytest.mark.slow
 def test_sigint_while_working_exits_130_with_one_line(tmp_path):
     """scripts/results_table.py (no Ctrl-C handling before gan_core.cli) blocked reading a FIFO gets SIGINT.
 

@@ -1,5 +1,8 @@
 """Every dashboard page through streamlit's AppTest, on a tiny workspace built once per session:
-drive the widgets, assert on what the page shows, and never a traceback."""
+drive the widgets, assert on what the page shows, and never a traceback.
+
+Tests on the workspace are in the slow tier (building it trains the tiny evaluator and alignment
+model); every page still opens in the fast tier, on an empty and on a missing checkpoints root."""
 
 from pathlib import Path
 
@@ -30,6 +33,7 @@ def images(at) -> list[str]:
     return [url for element in at.image for url in element.value]
 
 
+@pytest.mark.slow
 def test_checkpoints_page_lists_runs_and_their_problems(app_env):
     at = open_page()
     assert at.title[0].value == "Checkpoints"
@@ -50,6 +54,7 @@ def test_checkpoints_page_lists_runs_and_their_problems(app_env):
     assert not at.exception and at.get("plotly_chart")
 
 
+@pytest.mark.slow
 def test_generate_page_images_seeds_and_interpolation(app_env):
     at = open_page("generate")
     first = at.image[0]
@@ -72,6 +77,7 @@ def test_generate_page_images_seeds_and_interpolation(app_env):
     assert options and all("blue" in o for o in options)
 
 
+@pytest.mark.slow
 def test_generate_page_says_what_is_wrong_with_a_caption(app_env):
     at = open_page("generate")
     at.text_input(key="gen_caption").set_value("?!  ...").run()
@@ -82,6 +88,7 @@ def test_generate_page_says_what_is_wrong_with_a_caption(app_env):
     assert "'two' is not a seed" in texts(at.error)
 
 
+@pytest.mark.slow
 def test_report_grid_records_every_cell_seed(app_env, workspace):
     from gan_core.data.dataset import PreparedDataset
 
@@ -123,6 +130,7 @@ def test_paths_are_shown_relative_to_the_checkpoints_folder(tmp_path):
     assert display_path("/elsewhere/x", root) == "/elsewhere/x"
 
 
+@pytest.mark.slow
 def test_embeddings_page_map_similarity_and_disk_cache(app_env, workspace):
     at = open_page("embeddings")
     assert not at.error, texts(at.error)
@@ -146,9 +154,10 @@ def test_embeddings_page_map_similarity_and_disk_cache(app_env, workspace):
     at.radio(key="emb_colour").set_value("Flower class (visualisation only)").run()
     at.toggle(key="emb_compare").set_value(True).run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
-    assert len(list(snapshot.parent.glob("*/umap_*.npz"))) == 2
+    assert len(list(snapshot.parent.glob("*/umap_*.json"))) == 2  # joint mode: two encoders, two maps
 
 
+@pytest.mark.slow
 def test_scores_page_scores_once_then_reads_the_cache(app_env, workspace):
     if not workspace.evaluator:
         pytest.fail("gan_core.eval.evaluators.flowers / gan_core.eval.alignment are missing: cannot train the tiny evaluator")
@@ -171,6 +180,7 @@ def test_scores_page_scores_once_then_reads_the_cache(app_env, workspace):
     assert "outside the folders this app may read" in texts(at.error)
 
 
+@pytest.mark.slow
 def test_mode_collapse_page_measures_each_snapshot_once(app_env, workspace):
     at = open_page("mode_collapse")
     at.text_input(key="mc_seeds").set_value("0-3").run()
@@ -191,6 +201,7 @@ def test_mode_collapse_page_measures_each_snapshot_once(app_env, workspace):
     assert "Caption 2: the caption '???' is empty" in texts(at.error) and not at.exception
 
 
+@pytest.mark.slow
 def test_every_page_copes_with_a_missing_data_set_and_a_broken_run(app_env, monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_DATA", str(tmp_path / "no_data"))
     for page in ("embeddings", "mode_collapse"):

@@ -24,6 +24,10 @@ from gan_core.eval.evaluators.flowers import DEFAULT_PATH as SHIPPED_FLOWERS
 from gan_core.eval.evaluators.flowers import load_flowers_evaluator
 from gan_core.eval.metrics import caption_cosine, competition_score, fid_from_features, inception_score, softmax
 from gan_core.sample.snapshot import resolve_checkpoint
+from scripts import evaluate as evaluate_script
+from scripts import generate as generate_script
+
+pytestmark = pytest.mark.slow  # trains the tiny evaluator and alignment model
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +99,8 @@ def test_baselines(world):
 def test_checkpoint_equals_scoring_the_generated_folder_and_is_cached(world, models, tmp_path):
     evaluator, alignment = models
     folder = tmp_path / "inference"
-    result = run_script("generate.py", "--checkpoint", world.run, "--test-captions",
-                        world.data / "test_captions.csv", "--out", folder)
-    assert result.returncode == 0, result.stderr
+    assert generate_script.main(["--checkpoint", str(world.run), "--test-captions",
+                                 str(world.data / "test_captions.csv"), "--out", str(folder)]) == 0
     images, ids, _, problems = load_image_folder(folder)
     assert not problems
     expected = evaluation.evaluate_images(images, ids, world.data, evaluator=evaluator, alignment=alignment)
@@ -141,7 +144,8 @@ def test_checkpoint_equals_scoring_the_generated_folder_and_is_cached(world, mod
     assert again["cached"] is True and again["score"] == scored["score"]
 
 
-def test_cli_folder_with_bad_files_and_errors(world, tmp_path):
+def test_cli_folder_with_bad_files_and_errors(world, tmp_path, capsys):
+    """The script's one real subprocess run, then its errors through main in-process."""
     dataset = PreparedDataset(world.data)
     ids = dataset.test_captions["ID"].astype(int).tolist()
     folder = tmp_path / "images"
@@ -164,16 +168,15 @@ def test_cli_folder_with_bad_files_and_errors(world, tmp_path):
     assert saved["n_images"] == 4 and "competition score" in result.stdout  # the 100x80 PNG was resized
 
     (folder / "inference_999999.jpg").write_bytes((folder / f"inference_{ids[0]}.jpg").read_bytes())
-    missing = run_script("evaluate.py", "--images", folder, "--out", tmp_path / "no.json", "--data", world.data,
-                         "--evaluator-checkpoint", world.flowers)
     empty = tmp_path / "empty"
     empty.mkdir()
-    no_images = run_script("evaluate.py", "--images", empty, "--out", tmp_path / "no.json", "--data", world.data,
-                           "--evaluator-checkpoint", tmp_path / "no-model")
-    for outcome, text in ((missing, "no reference logits: 999999"), (no_images, "image folder is empty")):
-        lines = [line for line in error_lines(outcome) if not line.startswith("skipped")]
-        assert outcome.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: ") and text in lines[0], \
-            outcome.stderr
+    for images, model, text in ((folder, world.flowers, "no reference logits: 999999"),
+                                (empty, tmp_path / "no-model", "image folder is empty")):
+        assert evaluate_script.main(["--images", str(images), "--out", str(tmp_path / "no.json"), "--data",
+                                     str(world.data), "--evaluator-checkpoint", str(model)]) == 1
+        captured = capsys.readouterr()
+        lines = [line for line in captured.err.splitlines() if not line.startswith("skipped")]
+        assert len(lines) == 1 and lines[0].startswith("error: ") and text in lines[0], captured.err
     assert not (tmp_path / "no.json").exists()
 
 

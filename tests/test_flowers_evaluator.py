@@ -30,6 +30,7 @@ from gan_core.eval.evaluators.flowers import (
 )
 
 TINY_FLOWERS = FlowersConfig(width=8, epochs=3, batch_size=8, lr=3e-3)
+pytestmark = pytest.mark.slow  # trains the tiny evaluator
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Generation API and CLI on a tiny trained run."""
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -8,19 +9,16 @@ import numpy as np
 import pytest
 from conftest import ROOT
 from PIL import Image
-from tiny import tiny_config, tiny_dataset
 
 from gan_core import UserError
 from gan_core.sample.sampler import EmptyCaptionError, Sampler, lerp, seed_noise, slerp
-from gan_core.train.loop import train
+from scripts import generate as generate_script
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gen")
-    data = tiny_dataset(root)
-    train(data, root / "run", tiny_config(epochs=1), log=lambda *_: None, progress=False)
-    return root / "run", data
+def run(tiny_run):
+    """(run dir, data dir): the session's tiny run (2 epochs), read only."""
+    return tiny_run[0], tiny_run[1]
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +35,19 @@ def test_same_caption_and_seed_give_the_same_image_whatever_the_batch(gen):
     assert np.array_equal(together[:5], alone)
     order = np.random.default_rng(0).permutation(45)
     shuffled = gen.generate([captions[i] for i in order], [seeds[i] for i in order])
-    assert np.array_equal(shuffled, together[order])
+    assert_same_up_to_float_rounding(shuffled, together[order])
     grid = gen.grid(["a red flower", "blue petals"], [3, 4])
     assert grid.shape == (2, 2, 64, 64, 3)
     assert np.array_equal(grid[1, 0], gen.generate(["blue petals"], [3])[0])
+
+
+def assert_same_up_to_float_rounding(a, b):
+    """Equal images, but for a value on a rounding boundary: a batched matmul sums in an order that
+    depends on a row's position in its batch (Eigen's tiling; ~1e-6 apart), so one such value in
+    ~1e5 may land one grey level away (the shipped default shows it too, before and after the
+    package moved). Noise or captions that followed the batch would move every pixel."""
+    diff = np.abs(a.astype(int) - b.astype(int))
+    assert diff.max() <= 1 and np.count_nonzero(diff) <= diff.size * 1e-5, (diff.max(), np.count_nonzero(diff))
 
 
 def test_seeds_and_captions_change_the_image(gen):
@@ -78,31 +85,37 @@ def cli(*args):
                           capture_output=True, text=True, timeout=300)
 
 
-def test_cli_caption_file_names_and_sizes(run, tmp_path):
+def test_cli_caption_file_names_and_sizes(run, tmp_path, capsys):
     caps = tmp_path / "caps.txt"
     caps.write_text("a red flower\na yellow flower\n")
-    proc = cli("--checkpoint", run[0], "--captions-file", caps, "--seeds", "0,7", "--out", tmp_path / "out")
-    assert proc.returncode == 0, proc.stderr
-    names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["0000_s0.png", "0000_s7.png", "0001_s0.png", "0001_s7.png"]
-    img = Image.open(tmp_path / "out" / "0001_s7.png")
+    out = tmp_path / "out"
+    assert generate_script.main(["--checkpoint", str(run[0]), "--captions-file", str(caps), "--seeds", "0,7",
+                                 "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("wrote 4 images to ")
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["0000_s0.png", "0000_s7.png", "0001_s0.png", "0001_s7.png", "generation.json"]
+    record = json.loads((out / "generation.json").read_text())
+    assert record["mode"] == "captions" and record["seeds"] == [0, 7] and record["images"] == 4
+    img = Image.open(out / "0001_s7.png")
     assert img.size == (64, 64) and img.mode == "RGB"
 
 
+@pytest.mark.slow
 def test_cli_competition_mode_writes_one_jpeg_per_test_id(run, tmp_path):
+    """The script's one real subprocess run (the other CLI tests call its main in-process)."""
     run_dir, data = run
     proc = cli("--checkpoint", run_dir / "snapshots" / "epoch_0001", "--test-captions", data / "test_captions.csv",
                "--out", tmp_path / "inf", "--zip", tmp_path / "sub.zip")
     assert proc.returncode == 0, proc.stderr
     ids = sorted(int(line.split(",")[0]) for line in (data / "test_captions.csv").read_text().splitlines()[1:])
     files = sorted(p.name for p in (tmp_path / "inf").iterdir())
-    assert files == sorted(f"inference_{i}.jpg" for i in ids)
-    img = Image.open(tmp_path / "inf" / files[0])
+    assert files == sorted([f"inference_{i}.jpg" for i in ids] + ["generation.json"])
+    img = Image.open(tmp_path / "inf" / f"inference_{ids[0]}.jpg")
     assert img.format == "JPEG" and img.size == (64, 64) and img.mode == "RGB"
-    assert len(zipfile.ZipFile(tmp_path / "sub.zip").namelist()) == len(ids)
+    assert len(zipfile.ZipFile(tmp_path / "sub.zip").namelist()) == len(ids)  # images only, not the record
 
 
-def test_cli_errors_are_one_line(run, tmp_path):
+def test_cli_errors_are_one_line(run, tmp_path, capsys):
     run_dir, _ = run
     good = tmp_path / "good.txt"
     good.write_text("a red flower\n")
@@ -119,6 +132,14 @@ def test_cli_errors_are_one_line(run, tmp_path):
     (corrupt / "weights.npz").write_bytes(b"not a zip")
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
+
+    def cli_error(*args) -> str:
+        assert generate_script.main([*map(str, args)]) == 1, args
+        captured = capsys.readouterr()
+        lines = captured.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and captured.out == "", (args, captured)
+        return lines[0]
+
     cases = [
         (("--checkpoint", tmp_path / "missing", "--captions-file", good), "checkpoint not found"),
         (("--checkpoint", no_snap, "--captions-file", good), "no snapshot"),
@@ -128,15 +149,15 @@ def test_cli_errors_are_one_line(run, tmp_path):
         (("--checkpoint", run_dir, "--captions-file", good, "--seeds", "a,b"), "--seeds"),
     ]
     for args, expected in cases:
-        proc = cli(*args, "--out", tmp_path / "o")
-        assert proc.returncode == 1, (args, proc.stderr)
-        assert expected in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)
-    proc = cli("--checkpoint", run_dir, "--captions-file", good, "--out", a_file / "sub")
-    assert proc.returncode == 1 and "cannot write to output folder" in proc.stderr
+        assert expected in cli_error(*args, "--out", tmp_path / "o"), args
+    assert not (tmp_path / "o").exists()
+    assert "cannot write to output folder" in cli_error("--checkpoint", run_dir, "--captions-file", good,
+                                                        "--out", a_file / "sub")
     unknown = tmp_path / "unknown.txt"
     unknown.write_text("zzqx wvvk\n")
-    proc = cli("--checkpoint", run_dir, "--captions-file", unknown, "--out", tmp_path / "u")
-    assert proc.returncode == 0 and "warning: caption 0 has no known word" in proc.stderr
+    assert generate_script.main(["--checkpoint", str(run_dir), "--captions-file", str(unknown),
+                                 "--out", str(tmp_path / "u")]) == 0
+    assert "warning: caption 0 has no known word" in capsys.readouterr().err
     assert (tmp_path / "u" / "0000_s0.png").is_file()
 
 
@@ -150,7 +171,7 @@ def test_export_keeps_generation_close_and_drops_state(run, tmp_path):
 
     run_dir, _ = run
     chosen = export_run(run_dir, tmp_path / "ship", count=5)
-    assert chosen == ["epoch_0001"]
+    assert chosen == ["epoch_0001", "epoch_0002"]
     assert not (tmp_path / "ship" / "state").exists() and (tmp_path / "ship" / "config.json").is_file()
     shipped, original = Sampler.load(tmp_path / "ship"), Sampler.load(run_dir)
     a = shipped.generate(["a red flower", "blue petals"], [0, 1]).astype(int)

@@ -1,4 +1,5 @@
-"""scripts/inception_score.py as a subprocess: competition CSV with the official evaluator, user errors."""
+"""scripts/inception_score.py: competition CSV with the official evaluator (a real subprocess), user errors
+(its main in-process)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from test_official_evaluator import build_random_checkpoint  # noqa: E402
 from gan_core.data.imagefolder import load_image_folder  # noqa: E402
 from gan_core.eval.evaluators import get_evaluator  # noqa: E402
 from gan_core.eval.metrics import competition_score  # noqa: E402
+from scripts import inception_score  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "inception_score.py"
@@ -28,11 +30,11 @@ def run(*args) -> subprocess.CompletedProcess:
                           env=env, cwd=ROOT.parent, timeout=300)
 
 
-def assert_user_error(result: subprocess.CompletedProcess, text: str) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and text in lines[0], result.stderr
+def assert_user_error(capsys, text: str, *args, code: int = 1) -> None:
+    assert inception_score.main([*map(str, args)]) == code
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and text in lines[0], err
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,7 @@ def competition(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_official_scores_match_the_library(competition, tmp_path):
     out = tmp_path / "scores.csv"
     result = run(competition / "inference", out, 2, "--evaluator", "official",  # 5 images, batch 2
@@ -73,20 +76,22 @@ def test_official_scores_match_the_library(competition, tmp_path):
     assert printed["cosine"] + printed["0.5 / IS"] == pytest.approx(printed["score"], abs=2e-6)
 
 
-def test_user_errors_are_one_line(competition, tmp_path):
+def test_user_errors_are_one_line(competition, tmp_path, capsys):
     out = tmp_path / "scores.csv"
     (tmp_path / "empty").mkdir()
-    assert_user_error(run(tmp_path / "empty", out, 4, "--evaluator", "official", "--checkpoint", "c",
-                          "--references", "r"), "image folder is empty")
-    assert_user_error(run(tmp_path / "missing", out, 4, "--evaluator", "official", "--checkpoint", "c",
-                          "--references", "r"), "image folder not found")
-    assert_user_error(run(competition / "inference", out, 0), "BATCH must be a positive integer, got '0'")
-    assert_user_error(run(competition / "inference", out, "x"), "BATCH must be a positive integer")
-    assert_user_error(run(competition / "inference", out, 4, "--evaluator", "official",
-                          "--checkpoint", competition / "ckpt"), "needs --checkpoint PATH and --references")
+    assert_user_error(capsys, "image folder is empty", tmp_path / "empty", out, 4, "--evaluator", "official",
+                      "--checkpoint", "c", "--references", "r")
+    assert_user_error(capsys, "image folder not found", tmp_path / "missing", out, 4, "--evaluator", "official",
+                      "--checkpoint", "c", "--references", "r")
+    # a bad BATCH is a usage error: exit code 2, as argparse's own
+    assert_user_error(capsys, "BATCH must be a positive integer, got '0'", competition / "inference", out, 0, code=2)
+    assert_user_error(capsys, "BATCH must be a positive integer", competition / "inference", out, "x", code=2)
+    assert_user_error(capsys, "needs --checkpoint PATH and --references", competition / "inference", out, 4,
+                      "--evaluator", "official", "--checkpoint", competition / "ckpt")
     assert not out.exists()
 
 
-def test_help_warns_about_pickles():
-    result = run("--help")
-    assert result.returncode == 0 and "executes code" in result.stdout
+def test_help_warns_about_pickles(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        inception_score.main(["--help"])
+    assert exit_info.value.code == 0 and "executes code" in capsys.readouterr().out

@@ -50,6 +50,7 @@ def test_ema_halflife_follows_stylegan2_ada_with_rampup(data):  # noqa: F811
     assert float(constant._ema_decay()) == pytest.approx(0.9)
 
 
+@pytest.mark.slow  # a real (traced) training step
 def test_ema_halflife_averages_during_a_real_step(data):  # noqa: F811
     from gan_core.data.dataset import PipelineConfig, make_pipeline
 

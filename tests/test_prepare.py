@@ -12,6 +12,7 @@ from synthetic import make_source
 from gan_core import UserError
 from gan_core.data.dataset import PreparedDataset, load_class_ids
 from gan_core.data.prepare import PrepareConfig, prepare
+from scripts import prepare_data
 
 
 @pytest.mark.parametrize("layout", ["jpg", "102flowers", "images_128"])
@@ -105,23 +106,23 @@ def test_competition_files_decode_to_captions(tmp_path):
     assert caps == {3: "a red flower", 7: "a yellow flower"}
 
 
-def test_nothing_usable_is_one_line_error_and_no_dataset(tmp_path):
+def test_nothing_usable_is_one_line_error_and_no_dataset(tmp_path, capsys):
     src = tmp_path / "src"
     (src / "jpg").mkdir(parents=True)
     (src / "jpg" / "image_00001.jpg").write_bytes(b"garbage")
     (src / "text_c10" / "class_00001").mkdir(parents=True)
     (src / "text_c10" / "class_00001" / "image_00001.txt").write_text("a flower\n")
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "prepare_data.py"), "--source", str(src),
-                           "--out", str(tmp_path / "out"), "--quiet"], capture_output=True, text=True)
-    assert proc.returncode == 1
-    assert proc.stderr.strip().count("\n") == 0 and proc.stderr.startswith("error: nothing usable")
-    assert "Traceback" not in proc.stderr
+    assert prepare_data.main(["--source", str(src), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and err.startswith("error: nothing usable")
     assert not (tmp_path / "out").exists()
-    missing = subprocess.run([sys.executable, str(ROOT / "scripts" / "prepare_data.py"), "--source",
-                              str(tmp_path / "nope"), "--out", str(tmp_path / "out")], capture_output=True, text=True)
-    assert missing.returncode == 1 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+    assert prepare_data.main(["--source", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "does not exist" in err
+    assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_interrupted_run_leaves_no_loadable_dataset(tmp_path):
     src = make_source(tmp_path / "src", per_class=40, size=300)
     out = tmp_path / "out"

@@ -6,22 +6,24 @@ import csv
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from conftest import ROOT
 from PIL import Image
-from test_flowers_evaluator import tiny_world
 
 from gan_core import UserError
 from gan_core.data.dataset import PreparedDataset
 from gan_core.explore.report_grid import grid_rows, tile_size
 from gan_core.sample.sampler import Sampler
+from scripts import report_grid as report_grid_script
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return tiny_world(tmp_path_factory, run=True)
+def world(tiny_run):
+    """The session's tiny run and its prepared data (read only)."""
+    return SimpleNamespace(run=tiny_run[0], data=tiny_run[1])
 
 
 def run(*args):
@@ -30,7 +32,9 @@ def run(*args):
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
 
 
+@pytest.mark.slow
 def test_grid_png_csv_and_markdown(world, tmp_path):
+    """The script's one real subprocess run (the error cases call its main in-process)."""
     dataset = PreparedDataset(world.data)
     ids = dataset.test_captions["ID"].astype(int).tolist()[:4]
     out = tmp_path / "grid.png"
@@ -42,7 +46,8 @@ def test_grid_png_csv_and_markdown(world, tmp_path):
 
     with open(out.with_suffix(".csv"), newline="") as handle:
         tiles = list(csv.DictReader(handle))
-    assert len(tiles) == 25 and list(tiles[0]) == ["row", "column", "id", "caption", "seed"]
+    assert len(tiles) == 25 and list(tiles[0]) == ["row", "column", "id", "caption", "seed", "truncation"]
+    assert {t["truncation"] for t in tiles} == {"1"}
     assert [t["id"] for t in tiles[::5]] == [str(i) for i in ids] + [""]
     assert tiles[0]["caption"] == dataset.test_caption(ids[0]) and tiles[-1]["seed"] == "4"
     assert "a blue flower with round petals" in out.with_suffix(".md").read_text()
@@ -56,17 +61,22 @@ def test_grid_png_csv_and_markdown(world, tmp_path):
     np.testing.assert_array_equal(tile[::2, ::2], rebuilt[2, 3])
 
 
-def test_rows_and_user_errors(world, tmp_path):
+def test_rows_and_user_errors(world, tmp_path, capsys):
     dataset = PreparedDataset(world.data)
     rows = grid_rows(dataset, [int(dataset.test_captions["ID"][0])], ["free text"])
     assert [r.row for r in rows] == [0, 1] and rows[1].test_id is None and rows[1].label.startswith("(free)")
     with pytest.raises(UserError, match="at least one"):
         grid_rows(dataset, [], [])
-    for args, text in (((world.run, "123456"), "test ID 123456 is not among"),
-                       ((tmp_path / "missing", "1"), "checkpoint not found"),):
-        result = run("--checkpoint", args[0], "--ids", args[1], "--data", world.data, "--out", tmp_path / "g.png")
-        lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith(("W0", "I0", "E0", "WARNING: All log"))]
-        assert result.returncode == 1 and len(lines) == 1 and text in lines[0], result.stderr
-    bad_seeds = run("--checkpoint", world.run, "--seeds", "a,b", "--data", world.data, "--out", tmp_path / "g.png")
-    assert bad_seeds.returncode == 1 and "--seeds must be comma-separated integers" in bad_seeds.stderr
+
+    def cli_error(*args) -> str:
+        argv = [*map(str, args), "--data", str(world.data), "--out", str(tmp_path / "g.png")]
+        assert report_grid_script.main(argv) == 1, args
+        captured = capsys.readouterr()
+        lines = captured.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+        return lines[0]
+
+    assert "test ID 123456 is not among" in cli_error("--checkpoint", world.run, "--ids", "123456")
+    assert "checkpoint not found" in cli_error("--checkpoint", tmp_path / "missing", "--ids", "1")
+    assert "--seeds must be comma-separated integers" in cli_error("--checkpoint", world.run, "--seeds", "a,b")
     assert not list(tmp_path.glob("g*"))

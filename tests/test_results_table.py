@@ -1,9 +1,5 @@
-import subprocess
-import sys
-
-from conftest import ROOT
-
 from gan_core.eval.results_table import COLUMNS, markdown_table
+from scripts import results_table
 
 
 def test_table_has_one_row_per_result_and_every_column():
@@ -15,12 +11,13 @@ def test_table_has_one_row_per_result_and_every_column():
     assert lines[3].startswith("| noise | 0.8564 | –")
 
 
-def test_cli_reads_keys_and_reports_bad_paths(tmp_path):
+def test_cli_reads_keys_and_reports_bad_paths(tmp_path, capsys):
     path = tmp_path / "b.json"
     path.write_text('{"real": {"score": 0.5}}')
-    ok = subprocess.run([sys.executable, str(ROOT / "scripts" / "results_table.py"), f"real={path}:real"],
-                        capture_output=True, text=True)
-    assert ok.returncode == 0 and "| real | 0.5000 |" in ok.stdout
-    bad = subprocess.run([sys.executable, str(ROOT / "scripts" / "results_table.py"), f"x={path}:nokey"],
-                         capture_output=True, text=True)
-    assert bad.returncode == 1 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
+    assert results_table.main([f"real={path}:real"]) == 0
+    assert "| real | 0.5000 |" in capsys.readouterr().out
+    assert results_table.main([f"x={path}:nokey"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and len(err.splitlines()) == 1, err
+    assert results_table.main([f"x={tmp_path / 'missing.json'}"]) == 1
+    assert capsys.readouterr().err.startswith("error:")

@@ -1,6 +1,8 @@
-"""Real TensorFlow training steps on a tiny synthetic data set."""
+"""Real TensorFlow training steps on a tiny synthetic data set. Tests that train (trace and run GAN
+steps) are in the slow tier; the fast tier reads the session's tiny run (conftest.tiny_run)."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from gan_core.models import build_networks
 from gan_core.sample.snapshot import list_snapshots
 from gan_core.train.loop import train
 from gan_core.train.step import GANTrainer
+from scripts import train as train_script
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +35,7 @@ def make_trainer(data, config):
     return ds, GANTrainer(nets, config, "float32")
 
 
+@pytest.mark.slow
 def test_one_step_changes_weights_and_gives_finite_losses(data):
     config = tiny_config(gp_every=2)
     ds, trainer = make_trainer(data, config)
@@ -51,6 +55,7 @@ def test_one_step_changes_weights_and_gives_finite_losses(data):
     assert after["gp"] == metrics["gp"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["dfgan", "dcgan"])
 def test_discriminator_learns_to_separate_real_from_fake(data, arch):
     extra = {"gp_weight": 0, "diffaugment": "", "mode_seeking_weight": 0} if arch == "dcgan" else {}
@@ -71,6 +76,7 @@ def _final_weights(run_dir):
         return {k.split(":")[0]: f[k] for k in f.files}
 
 
+@pytest.mark.slow
 def test_resume_equals_uninterrupted_run(data, tmp_path):
     # 5 steps of 8 out of 44 training images; the rates fall at steps 3 and 4 (x2/3, x1/3), so the
     # resumed half must set them from the step it resumes at.
@@ -87,10 +93,11 @@ def test_resume_equals_uninterrupted_run(data, tmp_path):
     assert list(log["step"]) == [1, 2, 3, 4, 5]  # no repeated rows after the restart
 
 
-def test_run_dir_contents_and_config_guard(data, tmp_path):
-    run = tmp_path / "run"
-    summary = train(data, run, tiny_config(), log=lambda *_: None, progress=False)
+def test_run_dir_contents_and_config_guard(tiny_run, tmp_path):
+    run_dir, data, summary = tiny_run  # the session's tiny_config() run: 2 epochs of 5 steps
     assert summary.end_step == 10 and summary.snapshots == ["epoch_0001", "epoch_0002"]
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)  # the guard below must not write: checked on a copy
     saved = json.loads((run / "config.json").read_text())
     assert saved["model"]["ngf"] == 4 and saved["batch_size"] == 8
     snap = list_snapshots(run)[-1]
@@ -101,10 +108,13 @@ def test_run_dir_contents_and_config_guard(data, tmp_path):
     grid = Image.open(snap / "samples.png")
     assert grid.size[0] > 2 * 128 and grid.size[1] > 3 * 128  # 3 captions x 2 seeds at 2x scale
     assert (run / "state" / "checkpoint").is_file() and list((run / "tb").iterdir())
+    before = sorted((p.relative_to(run), p.stat().st_mtime_ns) for p in run.rglob("*"))
     with pytest.raises(UserError, match="different config"):
         train(data, run, tiny_config(lr_g=0.5), log=lambda *_: None, progress=False)
+    assert sorted((p.relative_to(run), p.stat().st_mtime_ns) for p in run.rglob("*")) == before  # nothing written
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume(data, tmp_path):
     run = tmp_path / "run"
     cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(data), "--run-dir", str(run),
@@ -125,6 +135,7 @@ def test_kill_9_then_resume(data, tmp_path):
     assert list(log["step"]) == list(range(1, 31))
 
 
+@pytest.mark.slow
 def test_sigterm_saves_state_and_exits_cleanly(data, tmp_path):
     run = tmp_path / "run"
     cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(data), "--run-dir", str(run),
@@ -144,17 +155,18 @@ def test_sigterm_saves_state_and_exits_cleanly(data, tmp_path):
     assert ckpts[-1] == step
 
 
-def test_config_errors_are_one_line(data, tmp_path):
+def test_config_errors_are_one_line(data, tmp_path, capsys):
     bad = tmp_path / "bad.json"
     for content, expected in [('{"model": {"nfg": 3}}', "unknown config key"), ('{"epochs": "many"}', "must be int"),
                               ("{not json", "not valid JSON")]:
         bad.write_text(content)
-        proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(data), "--run-dir",
-                               str(tmp_path / "r"), "--config", str(bad)], capture_output=True, text=True)
-        assert proc.returncode == 1 and expected in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(tmp_path / "none"),
-                           "--run-dir", str(tmp_path / "r2")], capture_output=True, text=True)
-    assert proc.returncode == 1 and "prepare_data.py" in proc.stderr and "Traceback" not in proc.stderr
+        assert train_script.main(["--data", str(data), "--run-dir", str(tmp_path / "r"), "--config", str(bad)]) == 1
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and err.startswith("error: ") and expected in err, err
+    assert train_script.main(["--data", str(tmp_path / "none"), "--run-dir", str(tmp_path / "r2")]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "prepare_data.py" in err, err
+    assert not (tmp_path / "r").exists() and not (tmp_path / "r2").exists()
 
 
 def test_dfgan_upsampling_and_residual_init_follow_the_config():
@@ -235,6 +247,7 @@ def test_lr_scale_is_constant_then_falls_linearly():
     assert lr_scale(0, 10, 0.0) == 1.0 and lr_scale(9, 10, 0.0) == 0.1
 
 
+@pytest.mark.slow
 def test_lr_scale_sets_the_optimizers_rates_and_zero_freezes_the_weights(data):
     config = tiny_config()
     ds, trainer = make_trainer(data, config)
