@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from tiny import TINY, tiny_config, tiny_dataset
 
-from gan_core import storage
+from gan_core import UserError, storage
 from gan_core.data.dataset import PreparedDataset
 from gan_core.sample.snapshot import list_snapshots, save_snapshot
 from gan_core.train import text_pretrain, text_source
@@ -131,6 +131,32 @@ def test_an_unwritable_cache_is_skipped(data, snapshot, tmp_path, monkeypatch):
     assert text_source.from_cache(dataset, text, seed=0) is None
 
 
+@pytest.mark.parametrize("old_keys", [False, True])
+def test_a_run_dir_provides_its_text_encoder_npz(data, snapshot, tmp_path, old_keys):
+    """A run dir's own text_encoder.npz (with its config.json and vocab.json), also as runs saved it
+    before weight groups existed ("0000", "0001", ...)."""
+    from gan_core import config as cfg
+    from gan_core.atomic import write_json
+
+    encoder = snapshot[1].text_encoder
+    run = tmp_path / "run"
+    run.mkdir()
+    config = tiny_config(model__text__mode="pretrained")
+    write_json(run / "config.json", cfg.to_dict(config))
+    PreparedDataset(data).vocab.save(run / "vocab.json")
+    arrays = storage.weight_arrays(encoder, text_source.GROUP)
+    if old_keys:
+        np.savez(run / "text_encoder.npz", **{f"{i:04d}": w for i, w in enumerate(encoder.get_weights())})
+    else:
+        storage.save_weights(run / "text_encoder.npz", arrays)
+    found = text_source.from_path(run, PreparedDataset(data), config.model.text)
+    assert found.origin == str(run)
+    assert_same_arrays(found.arrays, arrays)
+    (run / "vocab.json").unlink()
+    with pytest.raises(UserError, match="has text_encoder.npz but no vocab.json"):
+        text_source.from_path(run, PreparedDataset(data), config.model.text)
+
+
 # -- slow: real runs ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def source(data, tmp_path_factory):
@@ -160,11 +186,10 @@ def test_the_source_pretrained_once_and_filled_the_cache(source):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["snapshot", "run"])
-def test_text_encoder_flag_copies_the_encoder_exactly(data, source, tmp_path, monkeypatch, no_pretraining, which):
+def test_text_encoder_flag_copies_the_encoder_exactly(data, source, tmp_path, monkeypatch, no_pretraining):
     run, _ = source
     monkeypatch.setenv(text_source.CACHE_ENV, str(tmp_path / "empty_cache"))  # only the flag can provide it
-    path = list_snapshots(run)[-1] if which == "snapshot" else run
+    path = list_snapshots(run)[-1]  # a snapshot; a run dir's text_encoder.npz: test_a_run_dir_provides...
     new = tmp_path / "new"
     train(data, new, tiny_config(**PRETRAINED), log=quiet, progress=False, text_encoder=path)
     assert f"text encoder: reused the pretrained encoder of {path}" in log_of(new)
