@@ -94,14 +94,18 @@ def build_workspace(root: Path, trained: tuple[Path, Path] | None = None) -> Wor
     return Workspace(data, checkpoints, has_evaluator)
 
 
-_BUILT: dict[str, Workspace] = {}  # modules that import the fixture each get their own copy: build once
-
-
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory, tiny_run) -> Workspace:
-    if "workspace" not in _BUILT:
-        _BUILT["workspace"] = build_workspace(tmp_path_factory.mktemp("dashboard"), trained=tiny_run[:2])
-    return _BUILT["workspace"]
+    """One workspace per test session, shared by the xdist workers: the first to ask builds it under
+    a lock (build_workspace reuses what exists), the others wait for it."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    with open(root / "dashboard.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return build_workspace(root / "dashboard", trained=tiny_run[:2])
 
 
 @pytest.fixture()

@@ -67,11 +67,19 @@ def test_bare_decorator_fails_at_definition():
             return 0
 
 
-# Runs a script as __main__ with Python's own SIGINT handler installed first: a child of a
-# non-interactive background job inherits SIGINT ignored, and preexec_fn (the other way to reset it)
-# is unsafe once the test process has threads (TensorFlow's, from earlier tests).
+# Runs a script as __main__ with Python's own SIGINT handler installed and SIGINT unblocked first: a
+# child of a non-interactive background job inherits SIGINT ignored, a child inherits its parent
+# thread's signal mask across exec (a blocked SIGINT would stay pending forever), and preexec_fn (the
+# other way to reset both) is unsafe once the test process has threads (TensorFlow's, from earlier tests).
 RUN_WITH_SIGINT = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                   "signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT]); "
                    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def sigint_blocked(pid: int) -> bool:
+    """Whether SIGINT is in the process's blocked mask (/proc/PID/status SigBlk, a hex bit set)."""
+    line = next(x for x in open(f"/proc/{pid}/status") if x.startswith("SigBlk:"))
+    return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
 
 
 @pytest.mark.slow
@@ -98,6 +106,7 @@ def test_sigint_while_working_exits_130_with_one_line(tmp_path):
                 time.sleep(0.05)
         # One thread: the signal reaches the thread blocked in read(), which then raises KeyboardInterrupt.
         assert len(os.listdir(f"/proc/{proc.pid}/task")) == 1
+        assert not sigint_blocked(proc.pid)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
     finally:

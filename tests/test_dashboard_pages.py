@@ -181,6 +181,26 @@ def test_scores_page_scores_once_then_reads_the_cache(app_env, workspace):
 
 
 @pytest.mark.slow
+def test_scores_page_realism_runs_behind_its_button_and_is_read_back(app_env, workspace):
+    """Computed only behind its button (the tiny evaluator, then the Inception network on ~100 images),
+    never on page load; shown as metrics and in the history table, read back from the cache."""
+    snapshot = workspace.tiny_run / "snapshots" / "epoch_0002"
+    before = sorted(snapshot.glob("realism_*.json"))
+    at = open_page("scores")
+    assert sorted(snapshot.glob("realism_*.json")) == before  # page load computed nothing
+    at.button(key="realism_snapshot").click().run()
+    assert not at.error, texts(at.error)
+    names = {m.label for m in at.metric}
+    assert {"Inception-FID", "KID", "precision", "recall", "sat. white"} <= names
+    assert len(list(snapshot.glob("realism_*.json"))) == len(before) + 1
+    history = at.dataframe[-1].value
+    assert {"Inception-FID", "precision", "recall", "sat. black"} <= set(history)
+    assert history.loc[history["epoch"] == 2, "Inception-FID"].notna().all()
+    fresh = open_page("scores")  # a new session reads the numbers back without the network
+    assert "Inception-FID" in set(fresh.dataframe[-1].value)
+
+
+@pytest.mark.slow
 def test_mode_collapse_page_measures_each_snapshot_once(app_env, workspace):
     at = open_page("mode_collapse")
     at.text_input(key="mc_seeds").set_value("0-3").run()

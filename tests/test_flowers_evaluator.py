@@ -43,39 +43,55 @@ class TinyWorld:
     run: Path | None = None
 
 
-_WORLD: dict[str, TinyWorld] = {}
+def _session_root(tmp_path_factory) -> Path:
+    """The test session's folder, shared by the xdist workers (each has its own basetemp below it)."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
 
 
 def tiny_world(tmp_path_factory, alignment: bool = False, run: bool = False) -> TinyWorld:
     """The session's tiny data (20 images per colour class, 8 test), evaluator, and on request the
-    alignment model and a tiny GAN run; each is built once per session."""
-    if "world" not in _WORLD:
-        root = tmp_path_factory.getbasetemp() / "scores_world"
-        data = tiny_dataset(root, per_class=20)
-        dataset = PreparedDataset(data)
-        classes = load_class_ids(data)
-        # Fake "official" logits whose argmax is the true class: agreement must equal top-1.
-        official = {int(t): np.eye(102, dtype=np.float32)[classes[r] - 1] * 5.0
-                    for r, t in zip(dataset.test_rows, dataset.image_table.loc[dataset.test_rows, "test_id"])}
-        (root / "eval_metrics.pkl").write_bytes(pickle.dumps(official))
-        metrics = train_flowers_evaluator(data, root / "flowers", TINY_FLOWERS, log=lambda m: None,
-                                          official_references=root / "eval_metrics.pkl")
-        _WORLD["world"] = TinyWorld(data, root / "flowers", metrics)
-    world = _WORLD["world"]
-    if alignment and world.alignment is None:
-        from gan_core.eval.alignment import AlignmentConfig, train_alignment
+    alignment model and a tiny GAN run; each is built once per session and shared by the xdist
+    workers (the first to ask builds it under a lock, the others wait). Tests that need to see
+    caches computed for the first time work on copies (see test_realism_wiring.py)."""
+    import fcntl
+    import json
 
-        config = AlignmentConfig(embed_dim=16, hidden=16, image_width=8, epochs=4, batch_size=16, seed=3)
-        world.alignment_metrics = train_alignment(world.data, world.data.parent / "alignment", config,
-                                                  log=lambda m: None)
-        world.alignment = world.data.parent / "alignment"
-    if run and world.run is None:
-        from tiny import tiny_config
+    root = _session_root(tmp_path_factory) / "scores_world"
+    root.mkdir(exist_ok=True)
+    data = root / "data"
+    with open(root / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "flowers_metrics.json").is_file():
+            tiny_dataset(root, per_class=20)
+            dataset = PreparedDataset(data)
+            classes = load_class_ids(data)
+            # Fake "official" logits whose argmax is the true class: agreement must equal top-1.
+            official = {int(t): np.eye(102, dtype=np.float32)[classes[r] - 1] * 5.0
+                        for r, t in zip(dataset.test_rows, dataset.image_table.loc[dataset.test_rows, "test_id"])}
+            (root / "eval_metrics.pkl").write_bytes(pickle.dumps(official))
+            metrics = train_flowers_evaluator(data, root / "flowers", TINY_FLOWERS, log=lambda m: None,
+                                              official_references=root / "eval_metrics.pkl")
+            (root / "flowers_metrics.json").write_text(json.dumps(metrics))
+        if alignment and not (root / "alignment_metrics.json").is_file():
+            from gan_core.eval.alignment import AlignmentConfig, train_alignment
 
-        from gan_core.train.loop import train
+            config = AlignmentConfig(embed_dim=16, hidden=16, image_width=8, epochs=4, batch_size=16, seed=3)
+            metrics = train_alignment(data, root / "alignment", config, log=lambda m: None)
+            (root / "alignment_metrics.json").write_text(json.dumps(metrics))
+        if run and not (root / "run.done").is_file():
+            from tiny import tiny_config
 
-        train(world.data, world.data.parent / "run", tiny_config(epochs=1), log=lambda m: None, progress=False)
-        world.run = world.data.parent / "run"
+            from gan_core.train.loop import train
+
+            train(data, root / "run", tiny_config(epochs=1), log=lambda m: None, progress=False)
+            (root / "run.done").write_text("")
+    world = TinyWorld(data, root / "flowers", json.loads((root / "flowers_metrics.json").read_text()))
+    if alignment:
+        world.alignment = root / "alignment"
+        world.alignment_metrics = json.loads((root / "alignment_metrics.json").read_text())
+    if run:
+        world.run = root / "run"
     return world
 
 

@@ -181,6 +181,15 @@ def test_fid_matches_pytorch_fid_formula():
     assert frechet_distance(f1.mean(axis=0), np.cov(f1, rowvar=False), mu, sigma) == pytest.approx(expected, rel=1e-6)
 
 
+def test_fid_matches_pytorch_fid_formula_with_fewer_samples_than_dimensions():
+    """As the tests' and dashboards' small sets are: singular covariances of rank < D, where the
+    product's sqrtm still exists (pytorch-fid needs no eps here)."""
+    rng = np.random.default_rng(9)
+    mixing = rng.normal(size=(256, 256)) / 16
+    f1, f2 = rng.normal(size=(300, 256)) @ mixing, rng.normal(0.2, 1.3, size=(90, 256)) @ mixing
+    assert fid_from_features(f1, f2) == pytest.approx(pytorch_fid_formula(f1, f2), rel=1e-6)
+
+
 # ---- extractor --------------------------------------------------------------------------------
 
 

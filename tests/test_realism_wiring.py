@@ -4,7 +4,9 @@ fewer-than-2-images error."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -40,7 +42,14 @@ class CountingExtractor:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    return tiny_world(tmp_path_factory, alignment=True, run=True)
+    """The session's tiny world with private copies of its data and run, without any caches: the
+    counts below see every reference feature and realism entry computed for the first time."""
+    shared = tiny_world(tmp_path_factory, alignment=True, run=True)
+    root = tmp_path_factory.mktemp("realism_world")
+    no_caches = shutil.ignore_patterns("cache", "scores_*.json", "realism_*.json")
+    shutil.copytree(shared.data, root / "data", ignore=no_caches)
+    shutil.copytree(shared.run, root / "run", ignore=no_caches)
+    return dataclasses.replace(shared, data=root / "data", run=root / "run")
 
 
 def test_checkpoint_realism_is_cached_beside_the_scores(world):

@@ -36,8 +36,9 @@ def make_trainer(data, config):
 
 
 @pytest.mark.slow
-def test_one_step_changes_weights_and_gives_finite_losses(data):
-    config = tiny_config(gp_every=2)
+def test_steps_change_weights_give_finite_losses_and_follow_the_lr_scale(data):
+    # StyleGAN2-ADA's EMA at step 99: decay 0.5 ** (8 / 40) ~ 0.87, the average moves part of the way.
+    config = tiny_config(gp_every=2, ema_halflife_images=400, ema_rampup=0.05)
     ds, trainer = make_trainer(data, config)
     nets = trainer.networks
     before_g = [w.copy() for w in nets.generator.get_weights()]
@@ -51,8 +52,28 @@ def test_one_step_changes_weights_and_gives_finite_losses(data):
     assert any(not np.allclose(a, b) for a, b in zip(before_t, nets.text_encoder.get_weights()))  # joint mode
     assert int(trainer.step.numpy()) == 1
     # Steps without the lazy penalty report its latest value, so a log sampled every N steps is never all 0.
-    after = trainer.train_step(next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), 1))))
+    batch = next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), 1)))
+    trainer.step.assign(99)  # odd: no penalty
+    ema_before = [w.copy() for w in trainer.ema_generator.get_weights()]
+    decay = float(trainer._ema_decay())
+    after = trainer.train_step(batch)
     assert after["gp"] == metrics["gp"]
+    for old, new, ema in zip(ema_before, nets.generator.get_weights(), trainer.ema_generator.get_weights(), strict=True):
+        np.testing.assert_allclose(ema, decay * old + (1 - decay) * new, rtol=1e-4, atol=1e-6)
+    assert any(not np.allclose(e, g) for e, g in zip(trainer.ema_generator.get_weights(), nets.generator.get_weights()))
+
+    # The rate scale sets both optimizers' rates; 0 freezes every weight for a step, 1 moves them again.
+    trainer.set_lr_scale(0.5)
+    assert float(trainer.opt_g.learning_rate) == pytest.approx(config.lr_g * 0.5)
+    assert float(trainer.opt_d.learning_rate) == pytest.approx(config.lr_d * 0.5)
+    trainer.set_lr_scale(0.0)
+    frozen = [w.copy() for w in nets.generator.get_weights() + nets.discriminator.get_weights()]
+    trainer.train_step(batch)
+    for before, now in zip(frozen, nets.generator.get_weights() + nets.discriminator.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, now)
+    trainer.set_lr_scale(1.0)
+    trainer.train_step(batch)
+    assert any(not np.array_equal(a, b) for a, b in zip(frozen, nets.generator.get_weights()))
 
 
 @pytest.mark.slow
@@ -76,23 +97,6 @@ def _final_weights(run_dir):
         return {k.split(":")[0]: f[k] for k in f.files}
 
 
-@pytest.mark.slow
-def test_resume_equals_uninterrupted_run(data, tmp_path):
-    # 5 steps of 8 out of 44 training images; the rates fall at steps 3 and 4 (x2/3, x1/3), so the
-    # resumed half must set them from the step it resumes at.
-    config = tiny_config(epochs=1, lr_decay_from=0.4)
-    straight = train(data, tmp_path / "a", config, log=lambda *_: None, progress=False)
-    first = train(data, tmp_path / "b", cfg.with_overrides(config, {"max_steps": "3"}), log=lambda *_: None, progress=False)
-    second = train(data, tmp_path / "b", config, log=lambda *_: None, progress=False)
-    assert (straight.end_step, first.end_step, second.start_step, second.end_step) == (5, 3, 3, 5)
-    a, b = _final_weights(tmp_path / "a"), _final_weights(tmp_path / "b")
-    assert a.keys() == b.keys()
-    for k in a:
-        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=1e-5, err_msg=k)
-    log = pd.read_csv(tmp_path / "b" / "metrics.csv")
-    assert list(log["step"]) == [1, 2, 3, 4, 5]  # no repeated rows after the restart
-
-
 def test_run_dir_contents_and_config_guard(tiny_run, tmp_path):
     run_dir, data, summary = tiny_run  # the session's tiny_config() run: 2 epochs of 5 steps
     assert summary.end_step == 10 and summary.snapshots == ["epoch_0001", "epoch_0002"]
@@ -114,45 +118,63 @@ def test_run_dir_contents_and_config_guard(tiny_run, tmp_path):
     assert sorted((p.relative_to(run), p.stat().st_mtime_ns) for p in run.rglob("*")) == before  # nothing written
 
 
-@pytest.mark.slow
-def test_kill_9_then_resume(data, tmp_path):
-    run = tmp_path / "run"
-    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(data), "--run-dir", str(run),
-           "--no-progress", "--epochs", "6"] + [a for k, v in TINY.items() if k != "epochs" for a in ("--set", f"{k}={v}")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 240
-    while time.time() < deadline and not list((run / "state").glob("ckpt-*.index")):
-        time.sleep(0.2)
-    time.sleep(0.7)  # land somewhere in the middle of later steps or saves
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
-    assert "resumed from" in resumed.stdout
-    assert "steps " in resumed.stdout and "-> 30" in resumed.stdout
-    log = pd.read_csv(run / "metrics.csv")
-    assert list(log["step"]) == list(range(1, 31))
+def _wait_for(condition, proc, what: str, seconds: float = 240) -> None:
+    deadline = time.time() + seconds
+    while not condition():
+        assert proc.poll() is None, f"the run ended before {what}: " + proc.communicate()[0][-2000:]
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _states(run) -> list[int]:
+    return sorted(int(p.stem.split("-")[1]) for p in (run / "state").glob("ckpt-*.index"))
 
 
 @pytest.mark.slow
-def test_sigterm_saves_state_and_exits_cleanly(data, tmp_path):
+def test_sigterm_then_kill_9_then_resume_equals_an_uninterrupted_run(data, tmp_path):
+    """One run of scripts/train.py stopped twice: SIGTERM saves the state and exits 130; SIGKILL in
+    the middle of later steps or saves leaves a loadable state; the last rerun, cut at step 20 by
+    --max-steps, ends with the weights (of the snapshot's EMA generator) of the same 20 steps trained
+    straight through. The rates fall
+    from step 5 on (lr_decay_from 0.02 of 250 steps), so each resumed part sets them from its step."""
     run = tmp_path / "run"
+    # The snapshots hold an EMA with a 10-step half-life: a resume that lost part of it cannot match.
+    # Snapshots at epoch 1 and the end only (each draws a sample grid).
+    sets = {**TINY, "lr_decay_from": "0.02", "ema_halflife_images": "80", "ema_rampup": "0", "snapshot_every": "100"}
     cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "--data", str(data), "--run-dir", str(run),
-           "--no-progress", "--epochs", "50"] + [a for k, v in TINY.items() if k != "epochs" for a in ("--set", f"{k}={v}")]
+           "--no-progress", "--epochs", "50"] + [a for k, v in sets.items() if k != "epochs" for a in ("--set", f"{k}={v}")]
+
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 240
-    while time.time() < deadline and not (run / "metrics.csv").is_file():
-        time.sleep(0.2)
-    while time.time() < deadline and len((run / "metrics.csv").read_text().splitlines()) < 4:
-        time.sleep(0.2)
+    metrics = run / "metrics.csv"
+    _wait_for(lambda: metrics.is_file() and len(metrics.read_text().splitlines()) >= 3, proc, "two steps")
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, out[-2000:]
     assert "SIGTERM: state saved at step" in out and "Traceback" not in out
-    step = int(out.split("state saved at step ")[1].split(";")[0])
-    ckpts = sorted(int(p.stem.split("-")[1]) for p in (run / "state").glob("ckpt-*.index"))
-    assert ckpts[-1] == step
+    stopped = int(out.split("state saved at step ")[1].split(";")[0])
+    assert _states(run)[-1] == stopped
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_for(lambda: _states(run)[-1] > stopped, proc, "a state after the resumed step")
+    time.sleep(0.5)  # land somewhere in the middle of later steps or saves
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert _states(run)[-1] < 20, "killed too late for the comparison at step 20"
+
+    resumed = subprocess.run(cmd + ["--max-steps", "20"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert "resumed from" in resumed.stdout and "-> 20" in resumed.stdout
+    assert list(pd.read_csv(metrics)["step"]) == list(range(1, 21))  # no repeated rows after the restarts
+
+    config = cfg.with_overrides(tiny_config(epochs=50), {**{k: v for k, v in sets.items() if k not in TINY},
+                                                          "max_steps": "20"})
+    straight = train(data, tmp_path / "straight", config, log=lambda *_: None, progress=False)
+    assert straight.end_step == 20
+    a, b = _final_weights(tmp_path / "straight"), _final_weights(run)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=1e-5, err_msg=k)
 
 
 def test_config_errors_are_one_line(data, tmp_path, capsys):
@@ -245,25 +267,6 @@ def test_lr_scale_is_constant_then_falls_linearly():
     assert [lr_scale(s, 10, 0.6) for s in range(10)] == [1.0] * 6 + [1.0, 0.75, 0.5, 0.25]
     assert [lr_scale(s, 10, 1.0) for s in range(10)] == [1.0] * 10
     assert lr_scale(0, 10, 0.0) == 1.0 and lr_scale(9, 10, 0.0) == 0.1
-
-
-@pytest.mark.slow
-def test_lr_scale_sets_the_optimizers_rates_and_zero_freezes_the_weights(data):
-    config = tiny_config()
-    ds, trainer = make_trainer(data, config)
-    batch = next(iter(make_pipeline(ds, PipelineConfig(config.batch_size, 64, True, 0), 0)))
-    trainer.set_lr_scale(0.5)
-    assert float(trainer.opt_g.learning_rate) == pytest.approx(config.lr_g * 0.5)
-    assert float(trainer.opt_d.learning_rate) == pytest.approx(config.lr_d * 0.5)
-    trainer.set_lr_scale(0.0)
-    g0 = [w.copy() for w in trainer.networks.generator.get_weights()]
-    d0 = [w.copy() for w in trainer.networks.discriminator.get_weights()]
-    trainer.train_step(batch)
-    for before, after in zip(g0 + d0, trainer.networks.generator.get_weights() + trainer.networks.discriminator.get_weights()):
-        np.testing.assert_array_equal(before, after)
-    trainer.set_lr_scale(1.0)
-    trainer.train_step(batch)
-    assert any(not np.array_equal(a, b) for a, b in zip(g0, trainer.networks.generator.get_weights()))
 
 
 def test_runs_saved_before_the_lr_decay_keep_constant_rates_and_may_adopt_it(tmp_path):

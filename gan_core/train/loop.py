@@ -131,6 +131,10 @@ class _Stop:
             signal.signal(sig, handler)
 
 
+def _ema_on(config: cfg.TrainConfig) -> bool:
+    return config.ema_decay > 0 or config.ema_halflife_images > 0
+
+
 def _tee(log, path: Path):
     """Print through `log` and append the same line, timestamped, to the run's train.log."""
     def both(message: str) -> None:
@@ -224,7 +228,8 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
     ckpt = tf.train.Checkpoint(**trainer.checkpoint_objects())
     manager = tf.train.CheckpointManager(ckpt, str(run_dir / "state"), max_to_keep=config.keep_states)
     if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        if not trainer.restore(manager.latest_checkpoint) and _ema_on(config):
+            log("note: this state predates saving the whole EMA generator; the average restarts from the generator")
         log(f"resumed from {manager.latest_checkpoint} at step {int(trainer.step.numpy())}")
     start_step = int(trainer.step.numpy())
     sample_captions = _sample_captions(dataset, run_dir, config.sample_captions)

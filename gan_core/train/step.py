@@ -19,6 +19,11 @@ from gan_core.train import diffaug, losses
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_wrong", "gp", "ms", "kl")
 
 
+def holds_whole_ema(path: str) -> bool:
+    """Whether the saved state at `path` lists all the EMA generator's weights ("ema_weights")."""
+    return any(name.split("/")[0] == "ema_weights" for name, _ in tf.train.list_variables(path))
+
+
 class GANTrainer:
     """Owns the networks, the optimizers and the sampling generator (the generator's EMA when
     ema_decay > 0, else a copy of it) of one run."""
@@ -41,6 +46,11 @@ class GANTrainer:
             self.opt_g.build(self.networks.generator.trainable_variables)
             self.opt_d.build(self.d_variables)
         self.ema_generator.set_weights(self.networks.generator.get_weights())
+        # The EMA's weights, listed for the state: tf.train.Checkpoint does not reach the layers that
+        # Keras 3 nests inside the custom blocks (G's and D's are saved through the optimizers' lists;
+        # nothing else lists the EMA's), so before this most of the average was lost on resume.
+        self._ema_weights = tf.Module()
+        self._ema_weights.variables_by_index = list(self.ema_generator.weights)
         self.last_gp = 0.0  # latest lazy MA-GP value, reported on the steps that skip it
         self.lr_scale = None  # set by set_lr_scale before the first step (a restore brings back old rates)
         # Two traced steps: with and without the (lazy) gradient penalty.
@@ -62,7 +72,19 @@ class GANTrainer:
     def checkpoint_objects(self) -> dict:
         return {"generator": self.networks.generator, "discriminator": self.networks.discriminator,
                 "text_encoder": self.networks.text_encoder, "ema_generator": self.ema_generator,
-                "opt_g": self.opt_g, "opt_d": self.opt_d, "step": self.step}
+                "ema_weights": self._ema_weights, "opt_g": self.opt_g, "opt_d": self.opt_d, "step": self.step}
+
+    def restore(self, path: str) -> bool:
+        """Restore a saved state; False when it predates "ema_weights" and so holds only part of the
+        EMA: the average then restarts from the restored generator (the best guess left)."""
+        objects = self.checkpoint_objects()
+        complete = holds_whole_ema(path)
+        if not complete:
+            del objects["ema_weights"]
+        tf.train.Checkpoint(**objects).restore(path).assert_existing_objects_matched()
+        if not complete:
+            self.ema_generator.set_weights(self.networks.generator.get_weights())
+        return complete
 
     # -- randomness -------------------------------------------------------------------------
     def _normal(self, purpose: int, total, offset, rows):

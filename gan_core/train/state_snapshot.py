@@ -1,0 +1,92 @@
+"""A snapshot from one of a run's saved training states, of either generator it holds.
+
+A run with a sampling EMA snapshots the average only; its states also hold the trained generator
+itself, so one run yields both (the EMA never feeds back into training). Also the way to get a
+snapshot at a state's step when the epoch snapshot was never written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+from gan_core import UserError, legacy, storage
+from gan_core import config as cfg
+from gan_core.data.text import Vocabulary
+from gan_core.sample.image_grid import compose_grid, to_png
+from gan_core.sample.snapshot import save_snapshot
+
+GENERATORS = ("raw", "ema")
+
+
+def state_steps(run_dir: str | Path) -> list[int]:
+    """The steps of the states kept in RUN/state, oldest first."""
+    import tensorflow as tf
+
+    state = Path(run_dir) / "state"
+    found = tf.train.get_checkpoint_state(str(state)) if state.is_dir() else None
+    paths = list(found.all_model_checkpoint_paths) if found else []
+    return sorted(int(p.rsplit("-", 1)[1]) for p in paths)
+
+
+def _epoch_of(run_dir: Path, step: int) -> int:
+    """The epoch a step falls in, from the run's metrics.csv (each row has step and epoch); 0 if unknown."""
+    path = run_dir / "metrics.csv"
+    if path.is_file():
+        with open(path, newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("step", "").isdigit() and float(row.get("epoch") or 0) > 0:
+                    return math.ceil(step * float(row["epoch"]) / int(row["step"]) - 1e-6)
+    return 0
+
+
+def snapshot_from_state(run_dir: str | Path, out: str | Path, step: int | None = None,
+                        generator: str = "raw") -> Path:
+    """Write the snapshot of RUN's state at `step` (default: the latest) to `out`, with its sample grid;
+    `generator`: "raw" (the trained one) or "ema" (the sampling average the epoch snapshots hold)."""
+    from gan_core.models import Networks, build_networks
+    from gan_core.sample.sampler import Sampler
+    from gan_core.train import precision as prec
+    from gan_core.train import text_source
+
+    run_dir = Path(run_dir)
+    if generator not in GENERATORS:
+        raise UserError(f"generator must be one of {', '.join(GENERATORS)}, not {generator!r}")
+    if not (run_dir / "config.json").is_file():
+        raise UserError(f"{run_dir} is not a run dir (no config.json)")
+    steps = state_steps(run_dir)
+    if not steps:
+        raise UserError(f"{run_dir} has no saved training state")
+    step = steps[-1] if step is None else int(step)
+    if step not in steps:
+        raise UserError(f"{run_dir} keeps states at steps {', '.join(map(str, steps))}, not {step}")
+    if Path(out).exists():
+        raise UserError(f"{out} exists; choose a new folder")
+    from gan_core.train.step import GANTrainer, holds_whole_ema
+
+    state = str(run_dir / "state" / f"ckpt-{step}")
+    if generator == "ema" and not holds_whole_ema(state):
+        raise UserError(f"the state at step {step} predates saving the whole EMA generator; only --generator raw "
+                        f"can be read from it")
+
+    config = cfg.load_saved(run_dir / "config.json")
+    vocab = Vocabulary.load(run_dir / "vocab.json")
+    precision = prec.resolve(config.precision)
+    nets = build_networks(config.model, len(vocab), vocab.max_len, precision)
+    trainer = GANTrainer(nets, config, precision)
+    trainer.restore(state)
+    if config.model.text.mode == "pretrained":  # frozen, so no optimizer lists it: the run's own file
+        te_path = run_dir / "text_encoder.npz"
+        storage.assign_weights(nets.text_encoder, legacy.migrate_weight_keys(storage.read_weights(te_path),
+                                                                             text_source.GROUP),
+                               text_source.GROUP, source=str(te_path))
+    chosen = nets.generator if generator == "raw" else trainer.ema_generator
+    captions = json.loads((run_dir / "sample_captions.json").read_text())
+    seeds = list(range(config.sample_seeds))
+    sampler = Sampler(Networks(nets.config, nets.text_encoder, chosen, None), vocab, warn_unknown=False)
+    png = to_png(compose_grid(sampler.grid(captions, seeds), captions, [f"seed {s}" for s in seeds]))
+    meta = {"run_config": cfg.to_dict(config), "from_state": {"step": step, "generator": generator}}
+    return save_snapshot(out, config.model, vocab, nets.text_encoder, chosen, _epoch_of(run_dir, step), step,
+                         precision, png, extra=meta)
