@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_core import UserError, atomic, legacy, storage
+from gan_core import UserError, atomic, storage
 from gan_core import config as cfg
 from gan_core.data.competition import REPORT_IDS
 from gan_core.data.dataset import PipelineConfig, PreparedDataset, make_pipeline
@@ -131,6 +131,15 @@ class _Stop:
             signal.signal(sig, handler)
 
 
+def sample_grid_png(nets, generator, vocab, captions: list[str], seeds: list[int]) -> bytes:
+    """The snapshot's samples.png: `generator` (with the run's text encoder) over captions x seeds."""
+    from gan_core.models import Networks
+    from gan_core.sample.sampler import Sampler
+
+    sampler = Sampler(Networks(nets.config, nets.text_encoder, generator, None), vocab, warn_unknown=False)
+    return to_png(compose_grid(sampler.grid(captions, seeds), captions, [f"seed {s}" for s in seeds]))
+
+
 def _ema_on(config: cfg.TrainConfig) -> bool:
     return config.ema_decay > 0 or config.ema_halflife_images > 0
 
@@ -162,8 +171,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
     import tensorflow as tf
     from tqdm import tqdm
 
-    from gan_core.models import Networks, build_networks
-    from gan_core.sample.sampler import Sampler
+    from gan_core.models import build_networks
     from gan_core.train import precision as prec
     from gan_core.train.schedule import lr_scale
     from gan_core.train.step import GANTrainer
@@ -208,8 +216,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
     # Stage 1: the frozen, contrastively pretrained text encoder (once per run, reused when possible).
     if pretrained:
         if te_path.is_file():
-            arrays = legacy.migrate_weight_keys(storage.read_weights(te_path), text_source.GROUP)
-            storage.assign_weights(nets.text_encoder, arrays, text_source.GROUP, source=str(te_path))
+            text_source.load_run_file(nets.text_encoder, te_path)
             log(f"text encoder: loaded pretrained weights from {te_path}")
         else:
             if source is not None:
@@ -238,10 +245,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
     writer = tf.summary.create_file_writer(str(run_dir / "tb"))
 
     def snapshot(epoch: int) -> None:
-        sampler = Sampler(Networks(nets.config, nets.text_encoder, trainer.ema_generator, None), dataset.vocab,
-                          warn_unknown=False)
-        images = sampler.grid(sample_captions, sample_seeds)
-        png = to_png(compose_grid(images, sample_captions, [f"seed {s}" for s in sample_seeds]))
+        png = sample_grid_png(nets, trainer.ema_generator, dataset.vocab, sample_captions, sample_seeds)
         save_snapshot(run_dir / "snapshots" / snapshot_name(epoch), config.model, dataset.vocab, nets.text_encoder,
                       trainer.ema_generator, epoch, int(trainer.step.numpy()), precision, png,
                       extra={"run_config": cfg.to_dict(config)})

@@ -12,10 +12,9 @@ import json
 import math
 from pathlib import Path
 
-from gan_core import UserError, legacy, storage
+from gan_core import UserError
 from gan_core import config as cfg
 from gan_core.data.text import Vocabulary
-from gan_core.sample.image_grid import compose_grid, to_png
 from gan_core.sample.snapshot import save_snapshot
 
 GENERATORS = ("raw", "ema")
@@ -46,10 +45,10 @@ def snapshot_from_state(run_dir: str | Path, out: str | Path, step: int | None =
                         generator: str = "raw") -> Path:
     """Write the snapshot of RUN's state at `step` (default: the latest) to `out`, with its sample grid;
     `generator`: "raw" (the trained one) or "ema" (the sampling average the epoch snapshots hold)."""
-    from gan_core.models import Networks, build_networks
-    from gan_core.sample.sampler import Sampler
+    from gan_core.models import build_networks
     from gan_core.train import precision as prec
     from gan_core.train import text_source
+    from gan_core.train.loop import sample_grid_png
 
     run_dir = Path(run_dir)
     if generator not in GENERATORS:
@@ -78,15 +77,10 @@ def snapshot_from_state(run_dir: str | Path, out: str | Path, step: int | None =
     trainer = GANTrainer(nets, config, precision)
     trainer.restore(state)
     if config.model.text.mode == "pretrained":  # frozen, so no optimizer lists it: the run's own file
-        te_path = run_dir / "text_encoder.npz"
-        storage.assign_weights(nets.text_encoder, legacy.migrate_weight_keys(storage.read_weights(te_path),
-                                                                             text_source.GROUP),
-                               text_source.GROUP, source=str(te_path))
+        text_source.load_run_file(nets.text_encoder, run_dir / "text_encoder.npz")
     chosen = nets.generator if generator == "raw" else trainer.ema_generator
     captions = json.loads((run_dir / "sample_captions.json").read_text())
-    seeds = list(range(config.sample_seeds))
-    sampler = Sampler(Networks(nets.config, nets.text_encoder, chosen, None), vocab, warn_unknown=False)
-    png = to_png(compose_grid(sampler.grid(captions, seeds), captions, [f"seed {s}" for s in seeds]))
+    png = sample_grid_png(nets, chosen, vocab, captions, list(range(config.sample_seeds)))
     meta = {"run_config": cfg.to_dict(config), "from_state": {"step": step, "generator": generator}}
     return save_snapshot(out, config.model, vocab, nets.text_encoder, chosen, _epoch_of(run_dir, step), step,
                          precision, png, extra=meta)

@@ -86,6 +86,12 @@ def from_path(path: str | Path, dataset, text: TextEncoderConfig) -> TextEncoder
     return TextEncoderSource(arrays, str(snapshot))
 
 
+def load_run_file(text_encoder, path: Path) -> None:
+    """Assign a run dir's text_encoder.npz (today's keys or the old ones) to `text_encoder`."""
+    arrays = legacy.migrate_weight_keys(storage.read_weights(path), GROUP)
+    storage.assign_weights(text_encoder, arrays, GROUP, source=str(path))
+
+
 def from_cache(dataset, text: TextEncoderConfig, seed: int) -> TextEncoderSource | None:
     key = cache_key(dataset, text, seed)
     folder = cache_dir()
