@@ -70,6 +70,12 @@ def test_generate_page_images_seeds_and_interpolation(app_env):
     assert len(at.image[1].value) == 5 and at.image[1].captions[-1] == "t=1.00"
     assert {b.label for b in at.download_button} == {"Download PNG", "Download GIF"}
     assert len(at.download_button) == 6  # samples, seed strip, caption strip
+    # truncation psi: other images for the same seeds; back at 1, the originals
+    at.slider(key="gen_psi").set_value(0.6).run()
+    truncated = at.image[0].value
+    assert len(truncated) == 2 and not set(truncated) & set(shown.value)
+    at.slider(key="gen_psi").set_value(1.0).run()
+    assert at.image[0].value == shown.value
     # a test caption, found by its words
     at.radio(key="gen_source").set_value("Pick a test caption").run()
     at.text_input(key="gen_search").set_value("blue").run()
@@ -117,6 +123,13 @@ def test_report_grid_records_every_cell_seed(app_env, workspace):
     for c in range(2, 6):
         assert table[table["column"] == c]["seed"].nunique() == 1 and table[table["column"] == c]["seed"].iloc[0] > 4
     assert {b.label for b in at.download_button} == {"Download PNG", "Download CSV", "Download MD"}
+    assert (table["truncation"] == 1.0).all()
+    before = [e.value for e in at.image if e.captions and e.captions[0].startswith("seed")]
+    at.slider(key="report_psi").set_value(0.75).run()  # psi: new images, recorded on every tile
+    table = at.dataframe[0].value
+    assert (table["truncation"] == 0.75).all() and len(table) == 25
+    after = [e.value for e in at.image if e.captions and e.captions[0].startswith("seed")]
+    assert len(after) == 25 and all(a != b for a, b in zip(after, before))
     at.text_input(key="report_row_4").set_value("?!").run()  # an empty caption is named by its row
     assert "Row 5: the caption '?!' is empty" in texts(at.error) and not at.exception
 
