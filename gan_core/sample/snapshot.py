@@ -19,6 +19,7 @@ import numpy as np
 from gan_core import UserError, atomic, legacy, storage
 from gan_core.config import ModelConfig, TextEncoderConfig
 from gan_core.data.text import Vocabulary
+from gan_core.sample.image_grid import compose_grid, to_png
 
 FORMAT = "gan_core.snapshot/1"
 _SNAPSHOT_DIR = re.compile(r"^epoch_(\d{4,})$")
@@ -35,6 +36,15 @@ def list_snapshots(run_dir: str | Path) -> list[Path]:
         return []
     found = [p for p in root.iterdir() if _SNAPSHOT_DIR.match(p.name) and (p / "model.json").is_file()]
     return sorted(found, key=lambda p: int(_SNAPSHOT_DIR.match(p.name).group(1)))
+
+
+def snapshot_grid_png(nets, generator, vocab, captions: list[str], seeds: list[int]) -> bytes:
+    """The snapshot's samples.png: `generator` (with the run's text encoder) over captions x seeds."""
+    from gan_core.models import Networks
+    from gan_core.sample.sampler import Sampler
+
+    sampler = Sampler(Networks(nets.config, nets.text_encoder, generator, None), vocab, warn_unknown=False)
+    return to_png(compose_grid(sampler.grid(captions, seeds), captions, [f"seed {s}" for s in seeds]))
 
 
 def save_snapshot(path: str | Path, model_config: ModelConfig, vocab: Vocabulary, text_encoder, generator,

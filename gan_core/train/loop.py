@@ -29,8 +29,7 @@ from gan_core import UserError, atomic, storage
 from gan_core import config as cfg
 from gan_core.data.competition import REPORT_IDS
 from gan_core.data.dataset import PipelineConfig, PreparedDataset, make_pipeline
-from gan_core.sample.image_grid import compose_grid, to_png
-from gan_core.sample.snapshot import list_snapshots, save_snapshot, snapshot_name
+from gan_core.sample.snapshot import list_snapshots, save_snapshot, snapshot_grid_png, snapshot_name
 from gan_core.train import text_source
 from gan_core.train.step import METRIC_NAMES
 
@@ -129,15 +128,6 @@ class _Stop:
     def __exit__(self, *exc):
         for sig, handler in self._old.items():
             signal.signal(sig, handler)
-
-
-def sample_grid_png(nets, generator, vocab, captions: list[str], seeds: list[int]) -> bytes:
-    """The snapshot's samples.png: `generator` (with the run's text encoder) over captions x seeds."""
-    from gan_core.models import Networks
-    from gan_core.sample.sampler import Sampler
-
-    sampler = Sampler(Networks(nets.config, nets.text_encoder, generator, None), vocab, warn_unknown=False)
-    return to_png(compose_grid(sampler.grid(captions, seeds), captions, [f"seed {s}" for s in seeds]))
 
 
 def _ema_on(config: cfg.TrainConfig) -> bool:
@@ -245,7 +235,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
     writer = tf.summary.create_file_writer(str(run_dir / "tb"))
 
     def snapshot(epoch: int) -> None:
-        png = sample_grid_png(nets, trainer.ema_generator, dataset.vocab, sample_captions, sample_seeds)
+        png = snapshot_grid_png(nets, trainer.ema_generator, dataset.vocab, sample_captions, sample_seeds)
         save_snapshot(run_dir / "snapshots" / snapshot_name(epoch), config.model, dataset.vocab, nets.text_encoder,
                       trainer.ema_generator, epoch, int(trainer.step.numpy()), precision, png,
                       extra={"run_config": cfg.to_dict(config)})

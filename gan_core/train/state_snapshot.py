@@ -15,7 +15,7 @@ from pathlib import Path
 from gan_core import UserError
 from gan_core import config as cfg
 from gan_core.data.text import Vocabulary
-from gan_core.sample.snapshot import save_snapshot
+from gan_core.sample.snapshot import save_snapshot, snapshot_grid_png
 
 GENERATORS = ("raw", "ema")
 
@@ -48,7 +48,6 @@ def snapshot_from_state(run_dir: str | Path, out: str | Path, step: int | None =
     from gan_core.models import build_networks
     from gan_core.train import precision as prec
     from gan_core.train import text_source
-    from gan_core.train.loop import sample_grid_png
 
     run_dir = Path(run_dir)
     if generator not in GENERATORS:
@@ -80,7 +79,7 @@ def snapshot_from_state(run_dir: str | Path, out: str | Path, step: int | None =
         text_source.load_run_file(nets.text_encoder, run_dir / "text_encoder.npz")
     chosen = nets.generator if generator == "raw" else trainer.ema_generator
     captions = json.loads((run_dir / "sample_captions.json").read_text())
-    png = sample_grid_png(nets, chosen, vocab, captions, list(range(config.sample_seeds)))
+    png = snapshot_grid_png(nets, chosen, vocab, captions, list(range(config.sample_seeds)))
     meta = {"run_config": cfg.to_dict(config), "from_state": {"step": step, "generator": generator}}
     return save_snapshot(out, config.model, vocab, nets.text_encoder, chosen, _epoch_of(run_dir, step), step,
                          precision, png, extra=meta)
