@@ -120,6 +120,21 @@ def truncation_ui(key: str, container=None) -> float:
                                  "images); lower: more typical, less varied images."))
 
 
+BEST_OF_CHOICES = (1, 2, 4, 8, 16)
+
+
+def best_of_ui(key: str, can_rank: bool, container=None) -> int:
+    """Best-of-N: each image is the one of N candidates that the GAN's own discriminator rates
+    highest for the caption; disabled (1) for a snapshot that holds no discriminator."""
+    box = container or st
+    help_text = ("Draws N candidates per image and keeps the one the GAN's own discriminator rates highest for the "
+                 "caption (candidate 1 is the seed's own image). Costs N times the generation time.")
+    if not can_rank:
+        help_text += " This snapshot holds no discriminator, so only 1 is available."
+    return int(box.selectbox("Best of N", BEST_OF_CHOICES if can_rank else (1,), key=key if can_rank else None,
+                             disabled=not can_rank, help=help_text))
+
+
 def parse_seeds(text: str, limit: int = MAX_SEEDS) -> list[int]:
     """'0, 3, 10-13' -> [0, 3, 10, 11, 12, 13]; a UserError for anything else."""
     seeds: list[int] = []

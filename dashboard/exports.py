@@ -27,22 +27,23 @@ def gif(images: np.ndarray, scale: int = 2, frame_ms: int = 150, bounce: bool = 
     return buffer.getvalue()
 
 
-def grid_table(rows, seeds: np.ndarray, truncation: float = 1.0) -> pd.DataFrame:
+def grid_table(rows, seeds: np.ndarray, truncation: float = 1.0, best_of: int = 1) -> pd.DataFrame:
     """One line per cell of rows (gan_core.explore.report_grid.GridRow) x columns: row, column, test ID ('' for
-    free text), caption, seed, truncation — enough to rebuild the grid exactly with Sampler.generate."""
+    free text), caption, seed, truncation, best_of — enough to rebuild the grid exactly with Sampler.generate."""
     records = []
     for r, row in enumerate(rows):
         for c in range(seeds.shape[1]):
             records.append({"row": r + 1, "column": c + 1, "test_id": "" if row.test_id is None else str(row.test_id),
-                            "caption": row.caption, "seed": int(seeds[r, c]), "truncation": float(truncation)})
+                            "caption": row.caption, "seed": int(seeds[r, c]), "truncation": float(truncation),
+                            "best_of": int(best_of)})
     return pd.DataFrame(records)
 
 
-def grid_markdown(rows, seeds: np.ndarray, snapshot: str, truncation: float = 1.0) -> str:
+def grid_markdown(rows, seeds: np.ndarray, snapshot: str, truncation: float = 1.0, best_of: int = 1) -> str:
     """A Markdown table shaped like the grid: one line per caption (gan_core.explore.report_grid.GridRow), each
-    cell's seed; the snapshot and truncation psi above it."""
+    cell's seed; the snapshot, truncation psi and best-of N above it."""
     cols = seeds.shape[1]
-    lines = [f"Snapshot: `{snapshot}`; truncation psi {truncation:g}", "",
+    lines = [f"Snapshot: `{snapshot}`; truncation psi {truncation:g}; best of {int(best_of)} by the GAN's D", "",
              "| ID | caption | " + " | ".join(f"seed col {c + 1}" for c in range(cols)) + " |",
              "|---|---|" + "---|" * cols]
     for r, row in enumerate(rows):

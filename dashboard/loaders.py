@@ -49,8 +49,9 @@ def sampler_pool() -> SamplerPool:
 
 @st.cache_resource(max_entries=16, show_spinner="Loading the snapshot…")
 def load_generator(path: str):
-    """The snapshot's vocabulary and epoch (a SimpleNamespace), after checking that it loads."""
-    return sampler_pool().run(path, lambda g: SimpleNamespace(path=g.path, vocab=g.vocab, epoch=g.epoch))
+    """The snapshot's vocabulary, epoch and whether it can rank (best-of-N), after checking that it loads."""
+    return sampler_pool().run(path, lambda g: SimpleNamespace(path=g.path, vocab=g.vocab, epoch=g.epoch,
+                                                                can_rank=g.can_rank))
 
 
 def encode(path: str, captions: list[str]) -> np.ndarray:
@@ -105,9 +106,9 @@ def load_alignment(path: str):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def generate_pairs(snapshot: str, captions: tuple[str, ...], seeds: tuple[int, ...],
-                   truncation: float = 1.0) -> np.ndarray:
-    """uint8 [N, 64, 64, 3]: one image per (caption, seed) pair."""
-    return sampler_pool().run(snapshot, lambda g: g.generate(list(captions), list(seeds), truncation))
+                   truncation: float = 1.0, best_of: int = 1) -> np.ndarray:
+    """uint8 [N, 64, 64, 3]: one image per (caption, seed) pair (best of N by the GAN's D when N > 1)."""
+    return sampler_pool().run(snapshot, lambda g: g.generate(list(captions), list(seeds), truncation, best_of))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

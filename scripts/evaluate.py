@@ -73,13 +73,19 @@ def main(argv=None) -> int:
     parser.add_argument("--no-cache", action="store_true", help="--checkpoint: recompute even if cached")
     parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
                         help="--checkpoint: generate with truncation psi in (0, 1] (default 1)")
+    parser.add_argument("--best-of", type=int, default=1, metavar="N",
+                        help="--checkpoint: best-of-N: per image, N candidates ranked by the GAN's own discriminator (needs a "
+                             "snapshot that holds it; default 1: plain generation)")
     parser.add_argument("--no-inception", action="store_true",
                         help="skip the Inception realism numbers (FID, KID, precision/recall)")
     args = parser.parse_args(argv)
     from gan_core import atomic
     from gan_core.eval import evaluate as evaluation
     from gan_core.eval.evaluators import get_evaluator
-    from gan_core.sample.sampler import check_truncation
+    from gan_core.sample.sampler import check_best_of, check_truncation
+
+    if args.best_of != 1 and not args.checkpoint:
+        raise UserError("--best-of applies to --checkpoint only")
 
     images = ids = None
     if args.images:  # read (and report on) the folder before the slow model loads
@@ -105,6 +111,7 @@ def main(argv=None) -> int:
         result = evaluation.evaluate_checkpoint(args.checkpoint, args.data, args.evaluator, seed=args.seed,
                                                 use_cache=not args.no_cache, evaluator=evaluator,
                                                 truncation=check_truncation(args.truncation),
+                                                best_of=check_best_of(args.best_of),
                                                 inception=extractor is not None, extractor=extractor)
     else:
         result = evaluation.evaluate_images(images, ids, args.data, evaluator=evaluator)

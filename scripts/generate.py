@@ -27,6 +27,9 @@ def main(argv=None) -> int:
     parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
                         help="truncation psi in (0, 1]: noise scaled by psi (1: as drawn, the default); "
                              "recorded in OUT/generation.json")
+    parser.add_argument("--best-of", type=int, default=1, metavar="N",
+                        help="best-of-N: per image, N candidates ranked by the GAN's own discriminator (needs a "
+                             "snapshot that holds it; default 1: plain generation); recorded in OUT/generation.json")
     args = parser.parse_args(argv)
     from gan_core.cli import parse_int_list
     from gan_core.sample.inference import (
@@ -36,9 +39,10 @@ def main(argv=None) -> int:
         read_competition_test_data,
         read_test_captions,
     )
-    from gan_core.sample.sampler import Sampler, check_truncation
+    from gan_core.sample.sampler import Sampler, check_best_of, check_truncation
 
     check_truncation(args.truncation)
+    check_best_of(args.best_of)
     if args.captions_file:
         seeds = parse_int_list(args.seeds, "--seeds")
         captions = read_captions_file(args.captions_file)
@@ -52,15 +56,18 @@ def main(argv=None) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         generator = Sampler.load(args.checkpoint)
+        if args.best_of > 1 and not generator.can_rank:
+            raise UserError(f"--best-of needs a snapshot that holds its discriminator; {generator.path} has none")
         if args.captions_file:
-            written = generate_caption_files(generator, captions, seeds, args.out, args.truncation)
+            written = generate_caption_files(generator, captions, seeds, args.out, args.truncation, args.best_of)
         else:
-            written = generate_competition(generator, rows, args.out, args.seed, args.zip, args.truncation)
+            written = generate_competition(generator, rows, args.out, args.seed, args.zip, args.truncation,
+                                           args.best_of)
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"warning: {w.message}", file=sys.stderr)
     print(f"wrote {len(written)} images to {args.out} in {time.perf_counter() - t0:.1f} s "
-          f"(snapshot {generator.path}, epoch {generator.epoch}, truncation {args.truncation:g})"
+          f"(snapshot {generator.path}, epoch {generator.epoch}, truncation {args.truncation:g}, best of {args.best_of})"
           + (f"; zip {args.zip}" if args.zip else ""))
     return 0
 

@@ -1,6 +1,6 @@
 """The report's grid: test captions (by ID) and free captions x noise seeds, from one snapshot.
 
-Writes OUT (PNG) and, next to it, OUT.csv (one line per tile: row, column, id, caption, seed)
+Writes OUT (PNG) and, next to it, OUT.csv (one line per tile: row, column, id, caption, seed, psi, N)
 and OUT.md (the same as a table), enough to rebuild the grid exactly. Files are written atomically.
 """
 
@@ -25,6 +25,9 @@ def main(argv=None) -> int:
     parser.add_argument("--captions-file", help="more free caption rows, one per line")
     parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
                         help="truncation psi in (0, 1] (default 1: noise as drawn); recorded in the CSV and MD")
+    parser.add_argument("--best-of", type=int, default=1, metavar="N",
+                        help="best-of-N: per image, N candidates ranked by the GAN's own discriminator (needs a "
+                             "snapshot that holds it; default 1: plain generation); recorded in the CSV and MD")
     parser.add_argument("--data", default="data/oxford102", help="prepared dataset (test captions)")
     parser.add_argument("--out", required=True, help="grid PNG; OUT.csv and OUT.md are written next to it")
     args = parser.parse_args(argv)
@@ -35,10 +38,10 @@ def main(argv=None) -> int:
     from gan_core.explore.report_grid import grid_rows, render_grid, tiles_csv, tiles_markdown
     from gan_core.sample.image_grid import to_png
     from gan_core.sample.inference import read_captions_file
-    from gan_core.sample.sampler import Sampler, check_truncation
+    from gan_core.sample.sampler import Sampler, check_best_of, check_truncation
     from gan_core.sample.snapshot import resolve_checkpoint
 
-    psi = check_truncation(args.truncation)
+    psi, best_of = check_truncation(args.truncation), check_best_of(args.best_of)
     ids = parse_int_list(args.ids, "--ids") if args.ids.strip() else []
     seeds = parse_int_list(args.seeds, "--seeds")
     captions = list(args.caption) + (read_captions_file(args.captions_file) if args.captions_file else [])
@@ -48,11 +51,13 @@ def main(argv=None) -> int:
     snapshot = resolve_checkpoint(args.checkpoint)  # before the slow model import: errors fail fast
     rows = grid_rows(PreparedDataset(args.data), ids, captions)
     generator = Sampler.load(snapshot, warn_unknown=False)
-    image, _ = render_grid(generator, rows, seeds, psi)
+    if best_of > 1 and not generator.can_rank:
+        raise UserError(f"--best-of needs a snapshot that holds its discriminator; {snapshot} has none")
+    image, _ = render_grid(generator, rows, seeds, psi, best_of)
     out = Path(args.out)
     atomic.write_bytes(out, to_png(image))
-    atomic.write_text(out.with_suffix(".csv"), tiles_csv(rows, seeds, psi))
-    atomic.write_text(out.with_suffix(".md"), tiles_markdown(rows, seeds, str(generator.path), psi))
+    atomic.write_text(out.with_suffix(".csv"), tiles_csv(rows, seeds, psi, best_of))
+    atomic.write_text(out.with_suffix(".md"), tiles_markdown(rows, seeds, str(generator.path), psi, best_of))
     print(f"wrote {out} ({len(rows)} rows x {len(seeds)} seeds, snapshot {generator.path}, epoch {generator.epoch}) "
           f"and {out.with_suffix('.csv').name}, {out.with_suffix('.md').name}")
     return 0

@@ -76,6 +76,15 @@ def test_generate_page_images_seeds_and_interpolation(app_env):
     assert len(truncated) == 2 and not set(truncated) & set(shown.value)
     at.slider(key="gen_psi").set_value(1.0).run()
     assert at.image[0].value == shown.value
+    # best of N by the run's own D (the tiny run's snapshots hold it): other images for some seeds
+    assert at.selectbox(key="gen_best_of").options == ["1", "2", "4", "8", "16"]
+    at.text_input(key="gen_seeds").set_value("0-7").run()
+    plain = at.image[0].value
+    at.selectbox(key="gen_best_of").set_value(4).run()
+    best = at.image[0].value
+    assert not at.exception and len(best) == 8 and best != plain
+    at.selectbox(key="gen_best_of").set_value(1).run()
+    assert at.image[0].value == plain
     # a test caption, found by its words
     at.radio(key="gen_source").set_value("Pick a test caption").run()
     at.text_input(key="gen_search").set_value("blue").run()
@@ -128,6 +137,9 @@ def test_report_grid_records_every_cell_seed(app_env, workspace):
     at.slider(key="report_psi").set_value(0.75).run()  # psi: new images, recorded on every tile
     table = at.dataframe[0].value
     assert (table["truncation"] == 0.75).all() and len(table) == 25
+    at.selectbox(key="report_best_of").set_value(2).run()  # best of 2: recorded on every tile
+    table = at.dataframe[0].value
+    assert (table["best_of"] == 2).all() and (table["truncation"] == 0.75).all() and not at.exception
     after = [e.value for e in at.image if e.captions and e.captions[0].startswith("seed")]
     assert len(after) == 25 and all(a != b for a, b in zip(after, before))
     at.text_input(key="report_row_4").set_value("?!").run()  # an empty caption is named by its row

@@ -46,7 +46,7 @@ def test_grid_png_csv_and_markdown(world, tmp_path):
 
     with open(out.with_suffix(".csv"), newline="") as handle:
         tiles = list(csv.DictReader(handle))
-    assert len(tiles) == 25 and list(tiles[0]) == ["row", "column", "id", "caption", "seed", "truncation"]
+    assert len(tiles) == 25 and list(tiles[0]) == ["row", "column", "id", "caption", "seed", "truncation", "best_of"]
     assert {t["truncation"] for t in tiles} == {"1"}
     assert [t["id"] for t in tiles[::5]] == [str(i) for i in ids] + [""]
     assert tiles[0]["caption"] == dataset.test_caption(ids[0]) and tiles[-1]["seed"] == "4"

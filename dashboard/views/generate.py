@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import exports, loaders
 from dashboard.components import (check_captions, display_path, page_roots, parse_seeds, show_notes, shown_errors,
-                                  snapshot_ui, truncation_ui)
+                                  best_of_ui, snapshot_ui, truncation_ui)
 from gan_core import UserError
 
 DEFAULT_CAPTION = "this flower has white petals and a bright yellow center"
@@ -95,14 +95,15 @@ with shown_errors("Loading the snapshot"):
     st.caption(f"Snapshot `{display_path(snapshot, roots.checkpoints)}` (epoch {generator.epoch}, "
                f"vocabulary of {len(generator.vocab)} words)")
     caption = caption_ui()
-    seeds_col, psi_col = st.columns([3, 1])
+    seeds_col, psi_col, best_col = st.columns([3, 1, 1])
     seeds = parse_seeds(seeds_col.text_input("Seeds", "0-7", key="gen_seeds",
                                              help="Whole numbers, comma-separated, ranges allowed: `0, 5, 10-13`"))
     psi = truncation_ui("gen_psi", psi_col)
-    tag = "" if psi == 1.0 else f"_psi{psi:g}"
+    best_of = best_of_ui("gen_best_of", generator.can_rank, best_col)
+    tag = ("" if psi == 1.0 else f"_psi{psi:g}") + ("" if best_of == 1 else f"_best{best_of}")
     if caption is not None:
         show_notes(check_captions(generator.vocab, [caption]))
-        images = loaders.generate_pairs(snapshot, (caption,) * len(seeds), tuple(seeds), psi)
+        images = loaders.generate_pairs(snapshot, (caption,) * len(seeds), tuple(seeds), psi, best_of)
         st.image(list(images), caption=[f"seed {s}" for s in seeds], width=104)
         strip_downloads(images, [f"seed {s}" for s in seeds], "samples", slug(caption) + tag)
 

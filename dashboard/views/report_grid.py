@@ -5,8 +5,8 @@ import numpy as np
 import streamlit as st
 
 from dashboard import exports, loaders
-from dashboard.components import (check_captions, display_path, page_roots, show_notes, shown_errors, snapshot_ui,
-                                  truncation_ui)
+from dashboard.components import (best_of_ui, check_captions, display_path, page_roots, show_notes, shown_errors,
+                                  snapshot_ui, truncation_ui)
 from gan_core import UserError
 from gan_core.explore.report_grid import REPORT_IDS, REPORT_SEEDS, GridRow
 from gan_core.sample.image_grid import compose_grid, to_png
@@ -67,12 +67,12 @@ def rows_ui() -> list[GridRow]:
     return rows if not problems else []
 
 
-def seed_controls_ui() -> float:
-    """Re-roll and reset buttons, and the truncation psi (returned)."""
-    left, mid, right, _ = st.columns([1, 1, 1.4, 1.6])
+def seed_controls_ui(can_rank: bool) -> tuple[float, int]:
+    """Re-roll and reset buttons; the truncation psi and best-of N (returned)."""
+    left, mid, right, best, _ = st.columns([1, 1, 1.4, 0.8, 0.8])
     left.button("Re-roll unlocked columns", on_click=reroll_unlocked, key="reroll_all", type="primary")
     mid.button("Reset seeds to 0-4", on_click=reset_seeds, key="reset_seeds")
-    return truncation_ui("report_psi", right)
+    return truncation_ui("report_psi", right), best_of_ui("report_best_of", can_rank, best)
 
 
 def grid_ui(rows: list[GridRow], images: np.ndarray, seeds: np.ndarray) -> None:
@@ -93,17 +93,18 @@ def grid_ui(rows: list[GridRow], images: np.ndarray, seeds: np.ndarray) -> None:
                                 help="Re-roll this cell only")
 
 
-def downloads_ui(rows: list[GridRow], images: np.ndarray, seeds: np.ndarray, psi: float) -> None:
+def downloads_ui(rows: list[GridRow], images: np.ndarray, seeds: np.ndarray, psi: float, best_of: int) -> None:
     labels = [f"seed {seeds[0, c]}" if len(set(seeds[:, c])) == 1 else f"col {c + 1} (mixed)" for c in range(SIZE)]
     png = to_png(compose_grid(images, [row.label for row in rows], labels))
-    table = exports.grid_table(rows, seeds, psi)
+    table = exports.grid_table(rows, seeds, psi, best_of)
     st.subheader("Rebuild it")
     st.dataframe(table, hide_index=True)
     a, b, c, _ = st.columns([1, 1, 1, 3])
     a.download_button("Download PNG", png, file_name="report_grid.png", mime="image/png", key="report_png")
     b.download_button("Download CSV", table.to_csv(index=False), file_name="report_grid.csv", mime="text/csv",
                       key="report_csv")
-    c.download_button("Download MD", exports.grid_markdown(rows, seeds, display_path(snapshot, roots.checkpoints), psi),
+    c.download_button("Download MD", exports.grid_markdown(rows, seeds, display_path(snapshot, roots.checkpoints), psi,
+                                             best_of),
                       file_name="report_grid.md", mime="text/markdown", key="report_md", help="Markdown table")
 
 
@@ -118,9 +119,9 @@ with shown_errors("The report grid"):
         labels = [f"Row {k + 1}" for k in range(len(rows))]
         show_notes(check_captions(generator.vocab, [row.caption for row in rows], labels))
         seeds = np.array(st.session_state["report_seeds"], dtype=np.int64)
-        psi = seed_controls_ui()
+        psi, best_of = seed_controls_ui(generator.can_rank)
         captions = tuple(row.caption for row in rows for _ in range(SIZE))
-        flat = loaders.generate_pairs(snapshot, captions, tuple(int(s) for s in seeds.ravel()), psi)
+        flat = loaders.generate_pairs(snapshot, captions, tuple(int(s) for s in seeds.ravel()), psi, best_of)
         images = flat.reshape(SIZE, SIZE, *flat.shape[1:])
         grid_ui(rows, images, seeds)
-        downloads_ui(rows, images, seeds, psi)
+        downloads_ui(rows, images, seeds, psi, best_of)

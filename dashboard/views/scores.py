@@ -15,7 +15,7 @@ from gan_core.explore.runs import inside_root, summarize_run
 KEY_METRICS = ("score", "inception_score", "fid_flowers", "class_top1", "caption_cosine", "r_precision")
 REALISM_METRICS = ("fid_inception", "kid_inception", "precision", "recall", "saturated_white", "saturated_black")
 HIDDEN = ("notes", "snapshot", "evaluator_identity", "alignment_identity", "cached", "seconds_predict",
-          "r_precision_candidates", "seed", "truncation", "inception_reference", "n_reference")
+          "r_precision_candidates", "seed", "truncation", "best_of", "inception_reference", "n_reference")
 LABELS = {"score": "score (lower is better)", "cosine": "cosine term", "inception_term": "0.5/IS",
           "inception_score": "IS", "inception_score_10": "IS (10 splits)", "inception_score_10_std": "IS (10) std",
           "fid_flowers": "FID", "class_top1": "class top-1", "class_top5": "class top-5",

@@ -144,14 +144,23 @@ def jpeg_round_trip(images_uint8: np.ndarray) -> np.ndarray:
 
 
 def scores_key(snapshot: Path, dataset, seed: int, evaluator_name: str, evaluator_identity: str,
-               references_identity: str, alignment_identity: str, truncation: float = 1.0) -> dict:
+               references_identity: str, alignment_identity: str, truncation: float = 1.0,
+               best_of: int = 1) -> dict:
     """Everything a snapshot's scores depend on; the cache returns a result only under an equal key.
-    The truncation psi appears only when it is not 1, so keys written before it existed still match."""
+    The truncation psi and best-of N appear only when not 1, so keys written before they existed
+    still match."""
     key = {"format": CACHE_FORMAT, "snapshot": storage.file_identity(snapshot / "weights.npz"),
            "evaluator": evaluator_name, "evaluator_identity": evaluator_identity,
            "references": references_identity, "alignment_identity": alignment_identity, "seed": int(seed),
            "test_captions": dataset.manifest["files"]["test_captions.csv"]["sha256"]}
-    return key if truncation == 1.0 else {**key, "truncation": float(truncation)}
+    return _with_sampling(key, truncation, best_of)
+
+
+def _with_sampling(key: dict, truncation: float, best_of: int) -> dict:
+    """A cache key plus the sampling settings that differ from plain generation."""
+    if truncation != 1.0:
+        key = {**key, "truncation": float(truncation)}
+    return key if best_of == 1 else {**key, "best_of": int(best_of)}
 
 
 def _shipped_identity(kind: str) -> str:
@@ -199,7 +208,8 @@ def evaluate_realism(images, data_dir, extractor=None, progress: Progress | None
     return realism_metrics(images, features, reference)
 
 
-def realism_key(snapshot: Path, dataset, seed: int, truncation: float, extractor_identity: str) -> dict:
+def realism_key(snapshot: Path, dataset, seed: int, truncation: float, extractor_identity: str,
+                best_of: int = 1) -> dict:
     """Everything a snapshot's realism numbers depend on, the reference set's key included."""
     from types import SimpleNamespace
 
@@ -210,7 +220,7 @@ def realism_key(snapshot: Path, dataset, seed: int, truncation: float, extractor
     key = {"format": REALISM_FORMAT, "snapshot": storage.file_identity(snapshot / "weights.npz"),
            "extractor": extractor_identity, "reference": reference, "seed": int(seed),
            "test_captions": dataset.manifest["files"]["test_captions.csv"]["sha256"]}
-    return key if truncation == 1.0 else {**key, "truncation": float(truncation)}
+    return _with_sampling(key, truncation, best_of)
 
 
 def cached_realism(snapshot, dataset, seed: int = 0) -> dict | None:
@@ -225,21 +235,22 @@ def cached_realism(snapshot, dataset, seed: int = 0) -> dict | None:
     return storage.read_cache(snapshot, "realism", realism_key(Path(snapshot), dataset, seed, 1.0, identity))
 
 
-def competition_images(sampler, dataset, seed: int = 0, truncation: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def competition_images(sampler, dataset, seed: int = 0, truncation: float = 1.0,
+                       best_of: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """(images float32 [T, 64, 64, 3], test IDs) of a sampler for the test captions, with the
     competition's seeds (seed * 100000 + ID), JPEG-encoded and decoded as a written folder is read."""
     from gan_core.sample.inference import COMPETITION_SEED_STRIDE
 
     ids = dataset.test_captions["ID"].astype(int).to_numpy()
     captions = dataset.test_captions["caption"].tolist()
-    generated = sampler.generate(captions, [seed * COMPETITION_SEED_STRIDE + int(i) for i in ids], truncation)
+    generated = sampler.generate(captions, [seed * COMPETITION_SEED_STRIDE + int(i) for i in ids], truncation, best_of)
     return jpeg_round_trip(generated), ids
 
 
 def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", progress: Progress | None = None,
                         use_cache: bool = True, seed: int = 0, *, evaluator=None, alignment=None,
                         references: str | Path | None = None, truncation: float = 1.0,
-                        inception: bool = False, extractor=None) -> dict:
+                        inception: bool = False, extractor=None, best_of: int = 1) -> dict:
     """Generate the test images of a snapshot (run dir -> its latest) and evaluate them, with a cache.
 
     Images are generated with the competition's seeds (seed * 100000 + test ID), JPEG-encoded
@@ -252,6 +263,7 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
     `identity` (official, inception) is never read from the cache.
     `inception`: also the realism numbers (evaluate_realism), cached separately under their own key
     (the Inception network, the reference set, the snapshot, seed, psi, test captions).
+    `truncation` and `best_of` set the sampling (Sampler.generate) and are part of both keys.
     """
     from gan_core.data.dataset import PreparedDataset
     from gan_core.eval.evaluators import get_evaluator
@@ -272,13 +284,13 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
     references_identity = getattr(evaluator, "references_identity", None) or f"own:{evaluator_identity}"
     alignment_identity = _identity(alignment) if alignment is not None else _shipped_identity("alignment")
     key = scores_key(snapshot, dataset, seed, evaluator_name, evaluator_identity, references_identity,
-                     alignment_identity, truncation) if evaluator_identity else None
+                     alignment_identity, truncation, best_of) if evaluator_identity else None
     result = storage.read_cache(snapshot, kind, key) if use_cache and key is not None else None
     cached = result is not None
     realism = rkey = None
     if inception:
         extractor = extractor or inception_extractor()
-        rkey = realism_key(snapshot, dataset, seed, truncation, extractor.identity)
+        rkey = realism_key(snapshot, dataset, seed, truncation, extractor.identity, best_of)
         realism = storage.read_cache(snapshot, "realism", rkey) if use_cache else None
         cached = cached and realism is not None
     if cached:
@@ -287,14 +299,15 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
 
     progress(0.0, f"generating {len(dataset.test_captions)} test images from {snapshot}")
     sampler = Sampler.load(snapshot, warn_unknown=False)
-    images, ids = competition_images(sampler, dataset, seed, truncation)
+    images, ids = competition_images(sampler, dataset, seed, truncation, best_of)
     share = 0.5 if inception and realism is None and result is None else 1.0  # of the bar after generating
     if result is None:
         if evaluator is None:
             evaluator = get_evaluator(evaluator_name)
         result = evaluate_images(images, ids, data_dir, evaluator=evaluator, alignment=alignment,
                                  progress=lambda f, m: progress(0.2 + 0.8 * share * f, m))
-        result.update(snapshot=str(snapshot), epoch=int(sampler.epoch), seed=int(seed), truncation=float(truncation))
+        result.update(snapshot=str(snapshot), epoch=int(sampler.epoch), seed=int(seed), truncation=float(truncation),
+                      best_of=int(best_of))
         if key is not None and getattr(evaluator, "identity", None):
             key = {**key, "evaluator_identity": _identity(evaluator),
                    "alignment_identity": result.get("alignment_identity", "")}
@@ -319,6 +332,6 @@ def load_cached_scores(snapshot_dir) -> dict[str, dict]:
     for key, result in storage.cached_results(snapshot_dir, "scores"):
         if (isinstance(result, dict) and key.get("evaluator") and key.get("snapshot") == identity
                 and str(key.get("references", "")).startswith("own:") and key.get("seed") == 0
-                and "truncation" not in key):
+                and "truncation" not in key and "best_of" not in key):
             out.setdefault(key["evaluator"], result)
     return out

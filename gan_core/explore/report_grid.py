@@ -1,8 +1,8 @@
 """The report's caption x seed grid: rows are test captions (by ID) or free captions, columns seeds.
 
 Besides the PNG, a CSV and a Markdown table list every tile (row, ID, caption, seed), which is
-all it takes to rebuild the grid exactly: `Sampler.grid(captions, seeds, truncation)` of the same
-snapshot (the truncation psi is recorded with every tile).
+all it takes to rebuild the grid exactly: `Sampler.grid(captions, seeds, truncation, best_of)` of the
+same snapshot (the truncation psi and best-of N are recorded with every tile).
 """
 
 from __future__ import annotations
@@ -37,30 +37,32 @@ def grid_rows(dataset, ids: Sequence[int] = (), captions: Sequence[str] = ()) ->
     return [GridRow(r, test_id, text) for r, (test_id, text) in enumerate(texts)]
 
 
-def render_grid(sampler, rows: Sequence[GridRow], seeds: Sequence[int], truncation: float = 1.0):
+def render_grid(sampler, rows: Sequence[GridRow], seeds: Sequence[int], truncation: float = 1.0, best_of: int = 1):
     """-> (PIL image, images uint8 [R, S, 64, 64, 3]): row r, column s is caption r with seed s."""
     from gan_core.sample.image_grid import compose_grid
 
     if not seeds:
         raise UserError("the grid needs at least one seed")
-    images = sampler.grid([r.caption for r in rows], list(seeds), truncation)
+    images = sampler.grid([r.caption for r in rows], list(seeds), truncation, best_of)
     return compose_grid(images, [r.label for r in rows], [f"seed {s}" for s in seeds]), images
 
 
-def tiles_csv(rows: Sequence[GridRow], seeds: Sequence[int], truncation: float = 1.0) -> str:
-    """One line per tile: row, column, id, caption, seed, truncation."""
+def tiles_csv(rows: Sequence[GridRow], seeds: Sequence[int], truncation: float = 1.0, best_of: int = 1) -> str:
+    """One line per tile: row, column, id, caption, seed, truncation, best_of."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["row", "column", "id", "caption", "seed", "truncation"])
+    writer.writerow(["row", "column", "id", "caption", "seed", "truncation", "best_of"])
     for r in rows:
         for c, seed in enumerate(seeds):
-            writer.writerow([r.row, c, "" if r.test_id is None else r.test_id, r.caption, seed, f"{truncation:g}"])
+            writer.writerow([r.row, c, "" if r.test_id is None else r.test_id, r.caption, seed, f"{truncation:g}",
+                             int(best_of)])
     return buffer.getvalue()
 
 
-def tiles_markdown(rows: Sequence[GridRow], seeds: Sequence[int], snapshot: str = "", truncation: float = 1.0) -> str:
+def tiles_markdown(rows: Sequence[GridRow], seeds: Sequence[int], snapshot: str = "", truncation: float = 1.0,
+                   best_of: int = 1) -> str:
     lines = [f"Grid of snapshot `{snapshot}`: rows are captions, columns seeds "
-             f"{', '.join(map(str, seeds))}; truncation psi {truncation:g}.", "",
+             f"{', '.join(map(str, seeds))}; truncation psi {truncation:g}; best of {int(best_of)} by the GAN's D.", "",
              "| row | ID | caption | seeds |", "|---|---|---|---|"]
     for r in rows:
         caption = r.caption.replace("|", "\\|")

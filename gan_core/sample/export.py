@@ -2,7 +2,8 @@
 
 Weights may be stored as float16 under gan_core.storage's one rule (kernels and embeddings float16,
 vectors float32: half the size; generated images differ by a few levels out of 255 at most,
-checked by a test); they are cast back to float32 on load.
+checked by a test); they are cast back to float32 on load. A snapshot's discriminator (best-of-N
+sampling) is kept only in the snapshots named by `discriminator_in` (default: all), to save space.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def pick_spread(names: Sequence[str], count: int) -> list[str]:
 
 
 def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | None = None, count: int = 6,
-               float16: bool = True) -> list[str]:
+               float16: bool = True, discriminator_in: Sequence[str] | None = None) -> list[str]:
     run_dir, out = Path(run_dir), Path(out)
     available = [p.name for p in list_snapshots(run_dir)]
     if not available:
@@ -38,6 +39,9 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
     missing = [s for s in chosen if s not in available]
     if missing:
         raise UserError(f"snapshots not in {run_dir}: {missing}; available: {available}")
+    stray = [s for s in discriminator_in or [] if s not in chosen]
+    if stray:
+        raise UserError(f"--discriminator-in names snapshots that are not exported: {stray}; exported: {chosen}")
     with atomic.atomic_dir(out) as tmp:
         for name in RUN_FILES:
             if (run_dir / name).is_file():
@@ -46,8 +50,11 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
             src, dst = run_dir / "snapshots" / name, tmp / "snapshots" / name
             dst.mkdir(parents=True)
             arrays = storage.read_weights(src / "weights.npz")
-            storage.save_weights(dst / "weights.npz", {k: storage.to_stored(v, float16) for k, v in arrays.items()})
             meta = read_meta(src)  # migrated: a shipped snapshot is written in today's schema
+            if discriminator_in is not None and name not in discriminator_in:
+                arrays = {k: v for k, v in arrays.items() if not k.startswith("discriminator/")}
+                meta["has_discriminator"] = False
+            storage.save_weights(dst / "weights.npz", {k: storage.to_stored(v, float16) for k, v in arrays.items()})
             meta["weights_dtype"] = "float16" if float16 else meta.get("weights_dtype", "float32")
             (dst / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
             for extra in src.iterdir():

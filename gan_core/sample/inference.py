@@ -90,10 +90,10 @@ def write_record(out: Path, sampler: Sampler, **settings) -> Path:
 
 
 def generate_caption_files(sampler: Sampler, captions: Sequence[str], seeds: Sequence[int], out: str | Path,
-                           truncation: float = 1.0) -> list[Path]:
+                           truncation: float = 1.0, best_of: int = 1) -> list[Path]:
     """Every caption x every seed -> out/LLLL_sS.png (LLLL = 0-based line number), plus the record."""
     out = ensure_writable_dir(out)
-    images = sampler.grid(captions, seeds, truncation)
+    images = sampler.grid(captions, seeds, truncation, best_of)
     written = []
     for line, row in enumerate(images):
         for seed, image in zip(seeds, row):
@@ -101,26 +101,28 @@ def generate_caption_files(sampler: Sampler, captions: Sequence[str], seeds: Seq
             _save(image, path, "PNG")
             written.append(path)
     write_record(out, sampler, mode="captions", seeds=[int(s) for s in seeds], truncation=float(truncation),
-                 images=len(written))
+                 best_of=int(best_of), images=len(written))
     return written
 
 
 def generate_competition(sampler: Sampler, test_rows: Sequence[tuple[int, str]], out: str | Path,
-                         seed: int = 0, zip_path: str | Path | None = None, truncation: float = 1.0) -> list[Path]:
+                         seed: int = 0, zip_path: str | Path | None = None, truncation: float = 1.0,
+                         best_of: int = 1) -> list[Path]:
     """One 64x64 JPEG per test ID: out/inference_ID.jpg, plus the record (generation.json, which
     the folder reader ignores); optionally a submission zip of the images."""
     out = ensure_writable_dir(out)
     ids = [i for i, _ in test_rows]
     if len(set(ids)) != len(ids):
         raise UserError("test captions repeat an ID")
-    images = sampler.generate([c for _, c in test_rows], [seed * COMPETITION_SEED_STRIDE + i for i in ids], truncation)
+    images = sampler.generate([c for _, c in test_rows], [seed * COMPETITION_SEED_STRIDE + i for i in ids], truncation,
+                              best_of)
     written = []
     for test_id, image in zip(ids, images):
         path = out / f"inference_{test_id}.jpg"
         _save(image, path, "JPEG")
         written.append(path)
     write_record(out, sampler, mode="competition", seed=int(seed), seed_stride=COMPETITION_SEED_STRIDE,
-                 truncation=float(truncation), images=len(written))
+                 truncation=float(truncation), best_of=int(best_of), images=len(written))
     if zip_path:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -1,7 +1,9 @@
 """Generation from a snapshot: captions + seeds -> uint8 images, and interpolation helpers.
 
 Noise is drawn per image from its own seed (numpy PCG64), so the same caption and seed give the
-same image whatever the batch size or order.
+same image whatever the batch size or order. Best-of-N (a snapshot with its discriminator) draws N
+candidates per image, candidate 0 being the seed's own noise, and keeps the one the GAN's own D
+rates highest for the caption: a choice by the GAN itself, never by an evaluation network.
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ import numpy as np
 
 from gan_core import UserError
 from gan_core.data.text import Vocabulary
-from gan_core.sample.snapshot import load_weights_into, model_config_from_meta, read_meta, resolve_checkpoint
+from gan_core.sample.snapshot import (
+    has_discriminator,
+    load_weights_into,
+    model_config_from_meta,
+    read_meta,
+    resolve_checkpoint,
+)
 
 BATCH = 32  # every model call sees exactly this many rows (padded), so results never depend on batching
+MAX_BEST_OF = 64
 
 
 class EmptyCaptionError(UserError):
@@ -28,6 +37,22 @@ class EmptyCaptionError(UserError):
 def seed_noise(seeds: Sequence[int], dim: int) -> np.ndarray:
     """float32 [N, dim]: one standard-normal vector per seed, independent of the others."""
     return np.stack([np.random.default_rng(int(s)).standard_normal(dim) for s in seeds]).astype(np.float32)
+
+
+def candidate_noise(seeds: Sequence[int], dim: int, candidate: int) -> np.ndarray:
+    """float32 [N, dim]: best-of-N's candidate `candidate` per seed; 0 is the seed's own noise, so
+    best-of-1 is plain generation, and each (seed, candidate) has its own independent stream."""
+    if candidate == 0:
+        return seed_noise(seeds, dim)
+    return np.stack([np.random.default_rng([int(s), int(candidate)]).standard_normal(dim)
+                     for s in seeds]).astype(np.float32)
+
+
+def check_best_of(n: int) -> int:
+    """Best-of-N's N: 1 (plain generation) to MAX_BEST_OF."""
+    if isinstance(n, bool) or not float(n).is_integer() or not 1 <= int(n) <= MAX_BEST_OF:
+        raise UserError(f"best-of N must be a whole number from 1 to {MAX_BEST_OF}, got {n}")
+    return int(n)
 
 
 def lerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
@@ -112,16 +137,16 @@ class Sampler:
         path, meta, config, vocab = _read_snapshot(path)
         from gan_core.models import build_networks
 
-        nets = build_networks(config, len(vocab), vocab.max_len, "float32", with_discriminator=False)
-        load_weights_into(path, nets.text_encoder, nets.generator)
+        nets = build_networks(config, len(vocab), vocab.max_len, "float32", with_discriminator=has_discriminator(meta))
+        load_weights_into(path, nets.text_encoder, nets.generator, nets.discriminator)
         return cls(nets, vocab, path=path, meta=meta, warn_unknown=warn_unknown)
 
     @staticmethod
     def architecture_key(meta: dict) -> str:
         """Equal for snapshots whose weights fit the same built networks (meta already migrated)."""
         vocab = meta.get("vocab", {})
-        return json.dumps([meta.get("model"), len(vocab.get("words", [])), vocab.get("max_len")], sort_keys=True,
-                          default=str)
+        return json.dumps([meta.get("model"), len(vocab.get("words", [])), vocab.get("max_len"),
+                           has_discriminator(meta)], sort_keys=True, default=str)
 
     def switch_to(self, path: str | Path) -> None:
         """Load another snapshot of the same architecture into these networks."""
@@ -129,7 +154,7 @@ class Sampler:
         if self.architecture_key(meta) != self.architecture_key(self.meta):
             raise UserError(f"snapshot {path} has another architecture than {self.path}; load it with Sampler.load")
         self.path = None  # half-assigned weights must never pass for a snapshot
-        load_weights_into(path, self.networks.text_encoder, self.networks.generator)
+        load_weights_into(path, self.networks.text_encoder, self.networks.generator, self.networks.discriminator)
         self.path, self.meta, self.vocab, self.epoch = path, meta, vocab, int(meta.get("epoch", 0))
 
     def _compile(self) -> None:
@@ -139,9 +164,22 @@ class Sampler:
         spec_ids = tf.TensorSpec([BATCH, self.vocab.max_len], tf.int32)
         spec_noise = tf.TensorSpec([BATCH, self.noise_dim], tf.float32)
         spec_sent = tf.TensorSpec([BATCH, int(nets.text_encoder.output.shape[-1])], tf.float32)
-        self._encode_fn = tf.function(lambda ids: nets.text_encoder(ids, training=False), input_signature=[spec_ids])
+        # Plain model calls: nothing for autograph to convert (it only warns that it cannot parse lambdas).
+        self._encode_fn = tf.function(lambda ids: nets.text_encoder(ids, training=False), input_signature=[spec_ids],
+                                      autograph=False)
         self._generate_fn = tf.function(lambda z, s: nets.generate(z, s, training=False)[0],
-                                        input_signature=[spec_noise, spec_sent])
+                                        input_signature=[spec_noise, spec_sent], autograph=False)
+        self._rate_fn = None
+        if nets.discriminator is not None:
+            size = self.config.image_size
+            spec_image = tf.TensorSpec([BATCH, size, size, 3], tf.float32)
+            self._rate_fn = tf.function(lambda x, s: nets.discriminator([x, s], training=False),
+                                        input_signature=[spec_image, spec_sent], autograph=False)
+
+    @property
+    def can_rank(self) -> bool:
+        """Whether best-of-N works: the snapshot holds the GAN's discriminator."""
+        return self._rate_fn is not None
 
     @staticmethod
     def _batched(fn, *arrays) -> np.ndarray:
@@ -178,22 +216,49 @@ class Sampler:
             return np.zeros((0, 64, 64, 3), np.uint8)
         return to_uint8(self._batched(self._generate_fn, noise.astype(np.float32), embeddings.astype(np.float32)))
 
-    def noise(self, seeds: Sequence[int], truncation: float = 1.0) -> np.ndarray:
-        """float32 [N, noise_dim]: each seed's noise, scaled by the truncation psi (exact at 1)."""
-        return seed_noise(seeds, self.noise_dim) * np.float32(check_truncation(truncation))
+    def noise(self, seeds: Sequence[int], truncation: float = 1.0, candidate: int = 0) -> np.ndarray:
+        """float32 [N, noise_dim]: each seed's noise (or its best-of-N candidate), scaled by the
+        truncation psi (exact at 1)."""
+        return candidate_noise(seeds, self.noise_dim, candidate) * np.float32(check_truncation(truncation))
 
-    def generate(self, captions: Sequence[str], seeds: Sequence[int] | int, truncation: float = 1.0) -> np.ndarray:
+    def rate(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+        """The GAN's own D logits [N] of uint8 images [N, 64, 64, 3] for sentence embeddings [N, D]."""
+        if not self.can_rank:
+            raise UserError(f"snapshot {self.path} has no discriminator, so best-of-N is not available; "
+                            f"use a snapshot written with one (training writes it from this version on)")
+        x = images.astype(np.float32) / 127.5 - 1.0
+        return self._batched(self._rate_fn, x, embeddings.astype(np.float32)).reshape(-1)
+
+    def pick_best(self, embeddings: np.ndarray, seeds: Sequence[int], truncation: float, n: int) -> np.ndarray:
+        """uint8 [N, 64, 64, 3]: per row, of n candidates for (embedding, seed), the one D rates highest
+        (ties: the lowest candidate); n = 1 is plain generation and needs no discriminator."""
+        n = check_best_of(n)
+        if n == 1:
+            return self.from_embeddings(embeddings, self.noise(seeds, truncation))
+        best = best_logit = None
+        for k in range(n):
+            images = self.from_embeddings(embeddings, self.noise(seeds, truncation, k))
+            logit = self.rate(images, embeddings)
+            if best is None:
+                best, best_logit = images, logit
+            else:
+                better = logit > best_logit
+                best[better], best_logit = images[better], np.where(better, logit, best_logit)
+        return best
+
+    def generate(self, captions: Sequence[str], seeds: Sequence[int] | int, truncation: float = 1.0,
+                 best_of: int = 1) -> np.ndarray:
         """One image per (caption, seed) pair -> uint8 [N, 64, 64, 3]; an int seed applies to all."""
         seeds = [int(seeds)] * len(captions) if isinstance(seeds, (int, np.integer)) else list(seeds)
         if len(seeds) != len(captions):
             raise ValueError(f"{len(captions)} captions but {len(seeds)} seeds")
-        return self.from_embeddings(self.encode(captions).embeddings, self.noise(seeds, truncation))
+        return self.pick_best(self.encode(captions).embeddings, seeds, truncation, best_of)
 
-    def grid(self, captions: Sequence[str], seeds: Sequence[int], truncation: float = 1.0) -> np.ndarray:
+    def grid(self, captions: Sequence[str], seeds: Sequence[int], truncation: float = 1.0,
+             best_of: int = 1) -> np.ndarray:
         """Every caption with every seed -> uint8 [len(captions), len(seeds), 64, 64, 3]."""
         emb = self.encode(captions).embeddings
-        noise = self.noise(seeds, truncation)
-        flat = self.from_embeddings(np.repeat(emb, len(seeds), axis=0), np.tile(noise, (len(captions), 1)))
+        flat = self.pick_best(np.repeat(emb, len(seeds), axis=0), list(seeds) * len(captions), truncation, best_of)
         return flat.reshape(len(captions), len(seeds), *flat.shape[1:])
 
     def interpolate_noise(self, caption: str, seed_a: int, seed_b: int, steps: int, mode: str = "slerp",

@@ -2,7 +2,9 @@
 
 snapshots/epoch_NNNN/
   model.json   format, model config, vocabulary, epoch, step, precision
-  weights.npz  text encoder + generator variables (the generator's EMA when ema_decay > 0), via gan_core.storage
+  weights.npz  text encoder + generator variables (the generator's EMA when ema_decay > 0), via gan_core.storage;
+               optionally the run's discriminator too ("has_discriminator" in model.json), which
+               best-of-N sampling uses to rank candidate images (Sampler's best_of)
   samples.png  the run's fixed sample grid (same captions and seeds in every snapshot)
 Written as a whole directory (atomic rename): a snapshot either exists complete or not at all.
 """
@@ -49,7 +51,7 @@ def snapshot_grid_png(nets, generator, vocab, captions: list[str], seeds: list[i
 
 def save_snapshot(path: str | Path, model_config: ModelConfig, vocab: Vocabulary, text_encoder, generator,
                   epoch: int, step: int, precision: str, samples_png: bytes | None = None,
-                  extra: dict | None = None, float16: bool = False) -> Path:
+                  extra: dict | None = None, float16: bool = False, discriminator=None) -> Path:
     meta = {
         "format": FORMAT,
         "model": dataclasses.asdict(model_config),
@@ -58,11 +60,15 @@ def save_snapshot(path: str | Path, model_config: ModelConfig, vocab: Vocabulary
         "step": int(step),
         "precision": precision,
         "weights_dtype": "float16" if float16 else "float32",
+        "has_discriminator": discriminator is not None,
         **(extra or {}),
     }
+    arrays = {**storage.weight_arrays(text_encoder, "text_encoder", float16),
+              **storage.weight_arrays(generator, "generator", float16)}
+    if discriminator is not None:
+        arrays.update(storage.weight_arrays(discriminator, "discriminator", float16))
     with atomic.atomic_dir(path) as tmp:
-        storage.save_weights(tmp / "weights.npz", {**storage.weight_arrays(text_encoder, "text_encoder", float16),
-                                              **storage.weight_arrays(generator, "generator", float16)})
+        storage.save_weights(tmp / "weights.npz", arrays)
         (tmp / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
         if samples_png is not None:
             (tmp / "samples.png").write_bytes(samples_png)
@@ -102,11 +108,18 @@ def read_weights(path: str | Path) -> dict[str, np.ndarray]:
         raise UserError(f"snapshot {path} is corrupt or incomplete (weights.npz unreadable)") from None
 
 
-def load_weights_into(path: str | Path, text_encoder, generator) -> None:
+def has_discriminator(meta: dict) -> bool:
+    """Whether a snapshot (its model.json) holds the run's discriminator, for best-of-N sampling."""
+    return bool(meta.get("has_discriminator", False))
+
+
+def load_weights_into(path: str | Path, text_encoder, generator, discriminator=None) -> None:
     """Assign a snapshot's weights, checking count and shapes: a mismatch is a clear error."""
     arrays = read_weights(path)
     storage.assign_weights(text_encoder, arrays, "text_encoder", source=f"snapshot {path}")
     storage.assign_weights(generator, arrays, "generator", source=f"snapshot {path}")
+    if discriminator is not None:
+        storage.assign_weights(discriminator, arrays, "discriminator", source=f"snapshot {path}")
 
 
 def text_encoder_digest(path: str | Path) -> str:

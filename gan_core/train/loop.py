@@ -238,7 +238,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
         png = snapshot_grid_png(nets, trainer.ema_generator, dataset.vocab, sample_captions, sample_seeds)
         save_snapshot(run_dir / "snapshots" / snapshot_name(epoch), config.model, dataset.vocab, nets.text_encoder,
                       trainer.ema_generator, epoch, int(trainer.step.numpy()), precision, png,
-                      extra={"run_config": cfg.to_dict(config)})
+                      extra={"run_config": cfg.to_dict(config)}, discriminator=nets.discriminator)
         log(f"snapshot {snapshot_name(epoch)} written")
 
     t0 = time.perf_counter()

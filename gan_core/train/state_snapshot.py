@@ -2,7 +2,8 @@
 
 A run with a sampling EMA snapshots the average only; its states also hold the trained generator
 itself, so one run yields both (the EMA never feeds back into training). Also the way to get a
-snapshot at a state's step when the epoch snapshot was never written.
+snapshot at a state's step when the epoch snapshot was never written. The snapshot holds the
+state's discriminator too, for best-of-N sampling.
 """
 
 from __future__ import annotations
@@ -82,4 +83,4 @@ def snapshot_from_state(run_dir: str | Path, out: str | Path, step: int | None =
     png = snapshot_grid_png(nets, chosen, vocab, captions, list(range(config.sample_seeds)))
     meta = {"run_config": cfg.to_dict(config), "from_state": {"step": step, "generator": generator}}
     return save_snapshot(out, config.model, vocab, nets.text_encoder, chosen, _epoch_of(run_dir, step), step,
-                         precision, png, extra=meta)
+                         precision, png, extra=meta, discriminator=nets.discriminator)
