@@ -131,8 +131,9 @@ def best_of_ui(key: str, can_rank: bool, container=None) -> int:
                  "caption (candidate 1 is the seed's own image). Costs N times the generation time.")
     if not can_rank:
         help_text += " This snapshot holds no discriminator, so only 1 is available."
-    return int(box.selectbox("Best of N", BEST_OF_CHOICES if can_rank else (1,), key=key if can_rank else None,
-                             disabled=not can_rank, help=help_text))
+        box.selectbox("Best of N", (1,), key=f"{key}_unranked", disabled=True, help=help_text)
+        return 1
+    return int(box.selectbox("Best of N", BEST_OF_CHOICES, key=key, help=help_text))
 
 
 def parse_seeds(text: str, limit: int = MAX_SEEDS) -> list[int]:

@@ -56,8 +56,7 @@ def main(argv=None) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         generator = Sampler.load(args.checkpoint)
-        if args.best_of > 1 and not generator.can_rank:
-            raise UserError(f"--best-of needs a snapshot that holds its discriminator; {generator.path} has none")
+        generator.require_ranking(args.best_of)  # fail before any image is written
         if args.captions_file:
             written = generate_caption_files(generator, captions, seeds, args.out, args.truncation, args.best_of)
         else:

@@ -51,8 +51,7 @@ def main(argv=None) -> int:
     snapshot = resolve_checkpoint(args.checkpoint)  # before the slow model import: errors fail fast
     rows = grid_rows(PreparedDataset(args.data), ids, captions)
     generator = Sampler.load(snapshot, warn_unknown=False)
-    if best_of > 1 and not generator.can_rank:
-        raise UserError(f"--best-of needs a snapshot that holds its discriminator; {snapshot} has none")
+    generator.require_ranking(best_of)  # fail before any image is rendered
     image, _ = render_grid(generator, rows, seeds, psi, best_of)
     out = Path(args.out)
     atomic.write_bytes(out, to_png(image))

@@ -104,7 +104,7 @@ def test_export_can_leave_the_discriminator_out_and_such_a_snapshot_refuses_n_ab
 
     plain = Sampler.load(without_d)
     assert not plain.can_rank and plain.generate(CAPTIONS, [0, 1, 2, 3]).shape == (4, 64, 64, 3)
-    with pytest.raises(UserError, match="has no discriminator, so best-of-N is not available"):
+    with pytest.raises(UserError, match="best-of-N needs a snapshot that holds its discriminator"):
         plain.generate(CAPTIONS, [0, 1, 2, 3], best_of=2)
     # a float16 D ranks like the float32 one it was exported from, up to rounding of near-ties
     ranked = Sampler.load(with_d)
@@ -116,7 +116,7 @@ def test_export_can_leave_the_discriminator_out_and_such_a_snapshot_refuses_n_ab
     assert generate.main(["--checkpoint", str(without_d), "--captions-file", str(_captions(tmp_path)),
                           "--out", str(tmp_path / "refused"), "--best-of", "2"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--best-of needs a snapshot that holds its discriminator" in err[0]
+    assert len(err) == 1 and "best-of-N needs a snapshot that holds its discriminator" in err[0]
     assert export_script.main(["--run-dir", str(run_dir), "--out", str(tmp_path / "none"),
                                "--discriminator-in", "none"]) == 0
     assert not any(read_meta(p)["has_discriminator"] for p in list_snapshots(tmp_path / "none"))

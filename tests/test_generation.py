@@ -182,6 +182,36 @@ def test_export_keeps_generation_close_and_drops_state(run, tmp_path):
         export_run(run_dir, tmp_path / "x", ["epoch_0099"])
 
 
+def test_export_ships_a_cache_only_while_its_key_names_the_exported_weights(run, tmp_path):
+    """A float16 copy is other weights: the float32 numbers must not pass for its own. A float32
+    export keeps the very bytes, and with them every cache."""
+    import shutil
+
+    from gan_core import storage
+    from gan_core.eval.diversity import diversity_key
+    from gan_core.explore.embeddings import projection_key
+    from gan_core.sample.export import export_run
+    from gan_core.sample.snapshot import text_encoder_digest
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(run[0], run_dir, ignore=shutil.ignore_patterns("state"))
+    snap = run_dir / "snapshots" / "epoch_0002"
+    storage.write_cache(snap, "diversity", diversity_key(snap, ["a red flower"], [0, 1], None), {"pixels": 1.0})
+    storage.write_cache(snap, "umap", projection_key(text_encoder_digest(snap), ["a red flower"]), {"layout": [[0, 0]]})
+    (snap / "notes.txt").write_text("kept")
+
+    half = tmp_path / "half"
+    export_run(run_dir, half, ["epoch_0002"])
+    names = sorted(p.name for p in (half / "snapshots" / "epoch_0002").iterdir())
+    assert not [n for n in names if n.startswith(("diversity_", "umap_"))] and "notes.txt" in names
+    whole = tmp_path / "whole"
+    export_run(run_dir, whole, ["epoch_0002"], float16=False)
+    kept = whole / "snapshots" / "epoch_0002"
+    assert storage.file_identity(kept / "weights.npz") == storage.file_identity(snap / "weights.npz")
+    assert storage.read_cache(kept, "diversity", diversity_key(kept, ["a red flower"], [0, 1], None)) == {"pixels": 1.0}
+    assert len(list(kept.glob("umap_*.json"))) == 1
+
+
 def test_text_encoder_digest_follows_the_encoder_weights_only(run, tmp_path):
     import shutil
 

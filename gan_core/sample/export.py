@@ -4,6 +4,9 @@ Weights may be stored as float16 under gan_core.storage's one rule (kernels and 
 vectors float32: half the size; generated images differ by a few levels out of 255 at most,
 checked by a test); they are cast back to float32 on load. A snapshot's discriminator (best-of-N
 sampling) is kept only in the snapshots named by `discriminator_in` (default: all), to save space.
+Caches kept beside a snapshot (scores, realism, diversity, caption maps) travel with it only while
+their key still names the exported weights: a float16 copy is other weights, so its numbers are
+computed again rather than shipped under the float32 ones.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from gan_core import UserError, atomic, storage
-from gan_core.sample.snapshot import list_snapshots, read_meta
+from gan_core.sample.snapshot import list_snapshots, read_meta, text_encoder_digest
 
 RUN_FILES = ("config.json", "metrics.csv", "sample_captions.json", "vocab.json", "train.log", "text_encoder.json")
 
@@ -27,6 +30,22 @@ def pick_spread(names: Sequence[str], count: int) -> list[str]:
         return list(names)
     idx = np.unique(np.round(np.linspace(0, len(names) - 1, count)).astype(int))
     return [names[i] for i in idx]
+
+
+def stale_cache(path: Path, weights_identity: str, encoder_digest: str) -> bool:
+    """Whether a file beside a snapshot is a storage cache computed from other weights: its key names
+    another weights file (scores, realism, diversity) or another text encoder (caption maps)."""
+    if path.suffix != ".json":
+        return False
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(stored, dict) or stored.get("format") != storage.CACHE_FORMAT:
+        return False
+    key = stored.get("key") or {}
+    return (("snapshot" in key and key["snapshot"] != weights_identity)
+            or ("text_encoder" in key and key["text_encoder"] != encoder_digest))
 
 
 def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | None = None, count: int = 6,
@@ -51,13 +70,20 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
             dst.mkdir(parents=True)
             arrays = storage.read_weights(src / "weights.npz")
             meta = read_meta(src)  # migrated: a shipped snapshot is written in today's schema
-            if discriminator_in is not None and name not in discriminator_in:
+            dropped = discriminator_in is not None and name not in discriminator_in and any(
+                k.startswith("discriminator/") for k in arrays)
+            if dropped:
                 arrays = {k: v for k, v in arrays.items() if not k.startswith("discriminator/")}
                 meta["has_discriminator"] = False
-            storage.save_weights(dst / "weights.npz", {k: storage.to_stored(v, float16) for k, v in arrays.items()})
+            if float16 or dropped:
+                storage.save_weights(dst / "weights.npz", {k: storage.to_stored(v, float16) for k, v in arrays.items()})
+            else:  # the very bytes, so caches keyed on them stay valid
+                shutil.copy2(src / "weights.npz", dst / "weights.npz")
             meta["weights_dtype"] = "float16" if float16 else meta.get("weights_dtype", "float32")
             (dst / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+            identity, encoder = storage.file_identity(dst / "weights.npz"), text_encoder_digest(dst)
             for extra in src.iterdir():
-                if extra.name not in ("weights.npz", "model.json") and extra.is_file():
+                if (extra.name not in ("weights.npz", "model.json") and extra.is_file()
+                        and not stale_cache(extra, identity, encoder)):
                     shutil.copy2(extra, dst / extra.name)
     return chosen

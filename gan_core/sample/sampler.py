@@ -181,6 +181,14 @@ class Sampler:
         """Whether best-of-N works: the snapshot holds the GAN's discriminator."""
         return self._rate_fn is not None
 
+    def require_ranking(self, n: int) -> int:
+        """n, checked: 1..MAX_BEST_OF, and above 1 only for a snapshot that holds its discriminator."""
+        n = check_best_of(n)
+        if n > 1 and not self.can_rank:
+            raise UserError(f"best-of-N needs a snapshot that holds its discriminator; {self.path} has none "
+                            f"(training writes it into every snapshot from this version on)")
+        return n
+
     @staticmethod
     def _batched(fn, *arrays) -> np.ndarray:
         """Apply fn to fixed-size chunks (the last one zero-padded) and stitch the rows back."""
@@ -213,7 +221,8 @@ class Sampler:
         if len(embeddings) != len(noise):
             raise ValueError("embeddings and noise must have the same length")
         if not len(noise):
-            return np.zeros((0, 64, 64, 3), np.uint8)
+            size = self.config.image_size
+            return np.zeros((0, size, size, 3), np.uint8)
         return to_uint8(self._batched(self._generate_fn, noise.astype(np.float32), embeddings.astype(np.float32)))
 
     def noise(self, seeds: Sequence[int], truncation: float = 1.0, candidate: int = 0) -> np.ndarray:
@@ -223,16 +232,14 @@ class Sampler:
 
     def rate(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
         """The GAN's own D logits [N] of uint8 images [N, 64, 64, 3] for sentence embeddings [N, D]."""
-        if not self.can_rank:
-            raise UserError(f"snapshot {self.path} has no discriminator, so best-of-N is not available; "
-                            f"use a snapshot written with one (training writes it from this version on)")
+        self.require_ranking(2)
         x = images.astype(np.float32) / 127.5 - 1.0
         return self._batched(self._rate_fn, x, embeddings.astype(np.float32)).reshape(-1)
 
     def pick_best(self, embeddings: np.ndarray, seeds: Sequence[int], truncation: float, n: int) -> np.ndarray:
         """uint8 [N, 64, 64, 3]: per row, of n candidates for (embedding, seed), the one D rates highest
         (ties: the lowest candidate); n = 1 is plain generation and needs no discriminator."""
-        n = check_best_of(n)
+        n = self.require_ranking(n)  # before any generation: a refusal costs nothing
         if n == 1:
             return self.from_embeddings(embeddings, self.noise(seeds, truncation))
         best = best_logit = None
