@@ -103,14 +103,19 @@ def cache_path(folder: str | Path, kind: str, key: Mapping) -> Path:
     return Path(folder) / f"{kind}_{key_digest(key)}.json"
 
 
-def read_cache(folder: str | Path, kind: str, key: Mapping):
-    """The cached result under exactly this key, or None (missing, unreadable or another key)."""
-    path = cache_path(folder, kind, key)
+def read_cache_file(path: str | Path) -> dict | None:
+    """A cache file's stored {format, key, result}, or None when it is not a readable cache."""
     try:
-        stored = json.loads(path.read_text())
+        stored = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(stored, dict) or stored.get("format") != CACHE_FORMAT:
+    return stored if isinstance(stored, dict) and stored.get("format") == CACHE_FORMAT else None
+
+
+def read_cache(folder: str | Path, kind: str, key: Mapping):
+    """The cached result under exactly this key, or None (missing, unreadable or another key)."""
+    stored = read_cache_file(cache_path(folder, kind, key))
+    if stored is None:
         return None
     if json.dumps(stored.get("key"), sort_keys=True) != json.dumps(json.loads(json.dumps(key, default=str)), sort_keys=True):
         return None
@@ -132,10 +137,7 @@ def cached_results(folder: str | Path, kind: str) -> list[tuple[dict, object]]:
     """Every readable (key, result) of `kind` in a folder, for listings such as the Scores page."""
     out = []
     for path in sorted(Path(folder).glob(f"{kind}_*.json")):
-        try:
-            stored = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(stored, dict) and stored.get("format") == CACHE_FORMAT:
+        stored = read_cache_file(path)
+        if stored is not None:
             out.append((stored.get("key") or {}, stored.get("result")))
     return out

@@ -35,13 +35,8 @@ def pick_spread(names: Sequence[str], count: int) -> list[str]:
 def stale_cache(path: Path, weights_identity: str, encoder_digest: str) -> bool:
     """Whether a file beside a snapshot is a storage cache computed from other weights: its key names
     another weights file (scores, realism, diversity) or another text encoder (caption maps)."""
-    if path.suffix != ".json":
-        return False
-    try:
-        stored = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return False
-    if not isinstance(stored, dict) or stored.get("format") != storage.CACHE_FORMAT:
+    stored = storage.read_cache_file(path) if path.suffix == ".json" else None
+    if stored is None:
         return False
     key = stored.get("key") or {}
     return (("snapshot" in key and key["snapshot"] != weights_identity)

@@ -184,10 +184,14 @@ class Sampler:
     def require_ranking(self, n: int) -> int:
         """n, checked: 1..MAX_BEST_OF, and above 1 only for a snapshot that holds its discriminator."""
         n = check_best_of(n)
-        if n > 1 and not self.can_rank:
+        if n > 1:
+            self._require_discriminator()
+        return n
+
+    def _require_discriminator(self) -> None:
+        if not self.can_rank:
             raise UserError(f"best-of-N needs a snapshot that holds its discriminator; {self.path} has none "
                             f"(training writes it into every snapshot from this version on)")
-        return n
 
     @staticmethod
     def _batched(fn, *arrays) -> np.ndarray:
@@ -232,7 +236,7 @@ class Sampler:
 
     def rate(self, images: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
         """The GAN's own D logits [N] of uint8 images [N, 64, 64, 3] for sentence embeddings [N, D]."""
-        self.require_ranking(2)
+        self._require_discriminator()
         x = images.astype(np.float32) / 127.5 - 1.0
         return self._batched(self._rate_fn, x, embeddings.astype(np.float32)).reshape(-1)
 
