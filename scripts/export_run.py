@@ -1,4 +1,5 @@
-"""Copy a run's config, logs and chosen snapshots (no optimizer state) to a shippable folder."""
+"""Copy a run's config, logs and chosen snapshots (no optimizer state) to a shippable folder; with
+--carry, also the latest state's weights, so that a copy of the folder resumes training anywhere."""
 
 from __future__ import annotations
 
@@ -20,13 +21,17 @@ def main(argv=None) -> int:
                         help="comma list of exported snapshots that keep their discriminator (best-of-N sampling); "
                              "'none' for no snapshot (default: every snapshot keeps the one it has)")
     parser.add_argument("--float32", action="store_true", help="keep weights in float32 (default: float16)")
+    parser.add_argument("--carry", action="store_true",
+                        help="add carry.npz: the latest state's generators, discriminator and text encoder (float32, "
+                             "no optimizer state); copy OUT to a run dir and rerun train.py to resume from it")
     args = parser.parse_args(argv)
     keep = None if args.discriminator_in is None else [
         n for n in args.discriminator_in.split(",") if n and args.discriminator_in != "none"]
     chosen = export_run(args.run_dir, args.out, args.snapshots.split(",") if args.snapshots else None,
-                        args.count, float16=not args.float32, discriminator_in=keep)
+                        args.count, float16=not args.float32, discriminator_in=keep, carry=args.carry)
     size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
-    print(f"exported {len(chosen)} snapshots ({', '.join(chosen)}) to {args.out}: {size / 1e6:.1f} MB")
+    carried = " and the latest state's weights (carry.npz)" if args.carry else ""
+    print(f"exported {len(chosen)} snapshots ({', '.join(chosen)}){carried} to {args.out}: {size / 1e6:.1f} MB")
     return 0
 
 

@@ -30,6 +30,8 @@ def root(tmp_path):
     (tmp_path / "config_only").mkdir()
     (tmp_path / "config_only" / "config.json").write_text("{}")
     (tmp_path / "evaluator" / "snapshots").mkdir(parents=True)  # not a run
+    (tmp_path / "carry" / "long" / "snapshots").mkdir(parents=True)  # runs carried while they train: not runs
+    (tmp_path / "carry" / "config.json").write_text("{}")
     (tmp_path / "notes").mkdir()  # neither config nor snapshots: not a run
     (tmp_path / "file.txt").write_text("x")
     return tmp_path

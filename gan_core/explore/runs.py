@@ -1,6 +1,7 @@
 """Run discovery and summaries over a checkpoints root, read-only (the dashboard's Checkpoints page).
 
-A run is a subfolder of the root holding config.json or snapshots/; `evaluator/` is not a run.
+A run is a subfolder of the root holding config.json or snapshots/; `evaluator/` and `carry/` (runs
+carried between machines while they train, gan_core.train.carry) are not runs.
 Nothing here raises on a broken run: problems are collected as readable strings on the summary,
 so one corrupt run never hides the others. Paths coming from users go through `inside_root`,
 which refuses anything that resolves outside the roots the caller was given.
@@ -18,7 +19,7 @@ import pandas as pd
 from gan_core import UserError
 from gan_core.sample.snapshot import list_snapshots, read_meta
 
-NOT_RUNS = {"evaluator"}  # folders under the checkpoints root that hold other things
+NOT_RUNS = {"evaluator", "carry"}  # folders under the checkpoints root that hold other things
 METRIC_COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake", "d_wrong", "gp", "ms", "kl")
 
 

@@ -22,6 +22,7 @@ from gan_core import UserError, atomic, storage
 from gan_core.sample.snapshot import list_snapshots, read_meta, text_encoder_digest
 
 RUN_FILES = ("config.json", "metrics.csv", "sample_captions.json", "vocab.json", "train.log", "text_encoder.json")
+CARRY_FILES = ("text_encoder.npz",)  # what else a carried run needs to resume (gan_core.train.carry)
 
 
 def pick_spread(names: Sequence[str], count: int) -> list[str]:
@@ -44,8 +45,14 @@ def stale_cache(path: Path, weights_identity: str, encoder_digest: str) -> bool:
 
 
 def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | None = None, count: int = 6,
-               float16: bool = True, discriminator_in: Sequence[str] | None = None) -> list[str]:
+               float16: bool = True, discriminator_in: Sequence[str] | None = None, carry: bool = False) -> list[str]:
+    """Export RUN to OUT (replaced as a whole); `carry`: add the latest state's weights (carry.npz,
+    float32) and the run's text encoder file, so that a copy of OUT resumes training on any machine."""
     run_dir, out = Path(run_dir), Path(out)
+    if carry:
+        from gan_core.train.state_snapshot import resolve_state
+
+        resolve_state(run_dir)  # refused before anything is written
     available = [p.name for p in list_snapshots(run_dir)]
     if not available:
         raise UserError(f"{run_dir} has no snapshots to export")
@@ -57,9 +64,13 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
     if stray:
         raise UserError(f"--discriminator-in names snapshots that are not exported: {stray}; exported: {chosen}")
     with atomic.atomic_dir(out) as tmp:
-        for name in RUN_FILES:
+        for name in RUN_FILES + (CARRY_FILES if carry else ()):
             if (run_dir / name).is_file():
                 shutil.copy2(run_dir / name, tmp / name)
+        if carry:
+            from gan_core.train.carry import write_carry
+
+            write_carry(run_dir, tmp)
         for name in chosen:
             src, dst = run_dir / "snapshots" / name, tmp / "snapshots" / name
             dst.mkdir(parents=True)
@@ -70,9 +81,10 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
             if dropped:
                 arrays = {k: v for k, v in arrays.items() if not k.startswith("discriminator/")}
                 meta["has_discriminator"] = False
-            if float16 or dropped:
+            recast = float16 and any(v.dtype != storage.to_stored(v, True).dtype for v in arrays.values())
+            if dropped or recast:
                 storage.save_weights(dst / "weights.npz", {k: storage.to_stored(v, float16) for k, v in arrays.items()})
-            else:  # the very bytes, so caches keyed on them stay valid
+            else:  # the very bytes (also of a snapshot exported before), so caches keyed on them stay valid
                 shutil.copy2(src / "weights.npz", dst / "weights.npz")
             meta["weights_dtype"] = "float16" if float16 else meta.get("weights_dtype", "float32")
             (dst / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True))

@@ -5,6 +5,7 @@ Run dir layout:
   sample_captions.json the fixed captions of the sample grids
   text_encoder.npz     the pretrained (frozen) text encoder, when model.text.mode == "pretrained"
   state/               full training states (tf.train.CheckpointManager, keep-last-N)
+  carry.npz            a carried run's weights (gan_core.train.carry): resumed from when state/ is empty
   snapshots/epoch_NNNN light snapshots (see snapshot.py), kept
   metrics.csv          one row every log_every steps; tb/ the same for TensorBoard
   train.log            what the loop printed
@@ -30,7 +31,7 @@ from gan_core import config as cfg
 from gan_core.data.competition import REPORT_IDS
 from gan_core.data.dataset import PipelineConfig, PreparedDataset, make_pipeline
 from gan_core.sample.snapshot import list_snapshots, save_snapshot, snapshot_grid_png, snapshot_name
-from gan_core.train import text_source
+from gan_core.train import carry, text_source
 from gan_core.train.step import METRIC_NAMES
 
 # Keys a rerun of a run may change: they steer how long it runs, how often it logs and saves, where it
@@ -228,6 +229,11 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
         if not trainer.restore(manager.latest_checkpoint) and _ema_on(config):
             log("note: this state predates saving the whole EMA generator; the average restarts from the generator")
         log(f"resumed from {manager.latest_checkpoint} at step {int(trainer.step.numpy())}")
+    elif (run_dir / carry.CARRY_FILE).is_file():  # a carried run (export_run --carry) on a new machine
+        resumed = carry.restore_carry(trainer, run_dir / carry.CARRY_FILE)
+        manager.save(checkpoint_number=resumed)
+        log(f"resumed from {run_dir / carry.CARRY_FILE} at step {resumed}: its weights, with Adam's moments "
+            f"starting from zero")
     start_step = int(trainer.step.numpy())
     sample_captions = _sample_captions(dataset, run_dir, config.sample_captions)
     sample_seeds = list(range(config.sample_seeds))

@@ -42,17 +42,9 @@ def _epoch_of(run_dir: Path, step: int) -> int:
     return 0
 
 
-def snapshot_from_state(run_dir: str | Path, out: str | Path, step: int | None = None,
-                        generator: str = "raw") -> Path:
-    """Write the snapshot of RUN's state at `step` (default: the latest) to `out`, with its sample grid;
-    `generator`: "raw" (the trained one) or "ema" (the sampling average the epoch snapshots hold)."""
-    from gan_core.models import build_networks
-    from gan_core.train import precision as prec
-    from gan_core.train import text_source
-
+def resolve_state(run_dir: str | Path, step: int | None = None) -> int:
+    """The step of RUN's kept state to read (default: the latest); a UserError when there is none."""
     run_dir = Path(run_dir)
-    if generator not in GENERATORS:
-        raise UserError(f"generator must be one of {', '.join(GENERATORS)}, not {generator!r}")
     if not (run_dir / "config.json").is_file():
         raise UserError(f"{run_dir} is not a run dir (no config.json)")
     steps = state_steps(run_dir)
@@ -61,26 +53,54 @@ def snapshot_from_state(run_dir: str | Path, out: str | Path, step: int | None =
     step = steps[-1] if step is None else int(step)
     if step not in steps:
         raise UserError(f"{run_dir} keeps states at steps {', '.join(map(str, steps))}, not {step}")
-    if Path(out).exists():
-        raise UserError(f"{out} exists; choose a new folder")
-    from gan_core.train.step import GANTrainer, holds_whole_ema
+    return step
 
-    state = str(run_dir / "state" / f"ckpt-{step}")
-    if generator == "ema" and not holds_whole_ema(state):
-        raise UserError(f"the state at step {step} predates saving the whole EMA generator; only --generator raw "
-                        f"can be read from it")
 
+def state_path(run_dir: str | Path, step: int) -> str:
+    return str(Path(run_dir) / "state" / f"ckpt-{step}")
+
+
+def load_state(run_dir: str | Path, step: int | None = None):
+    """(config, vocab, trainer, step): RUN's networks and trainer restored from its state at `step`
+    (default: the latest), with the run's own frozen text encoder."""
+    from gan_core.models import build_networks
+    from gan_core.train import precision as prec
+    from gan_core.train import text_source
+    from gan_core.train.step import GANTrainer
+
+    run_dir = Path(run_dir)
+    step = resolve_state(run_dir, step)
     config = cfg.load_saved(run_dir / "config.json")
     vocab = Vocabulary.load(run_dir / "vocab.json")
     precision = prec.resolve(config.precision)
-    nets = build_networks(config.model, len(vocab), vocab.max_len, precision)
-    trainer = GANTrainer(nets, config, precision)
-    trainer.restore(state)
+    trainer = GANTrainer(build_networks(config.model, len(vocab), vocab.max_len, precision), config, precision)
+    trainer.restore(state_path(run_dir, step))
     if config.model.text.mode == "pretrained":  # frozen, so no optimizer lists it: the run's own file
-        text_source.load_run_file(nets.text_encoder, run_dir / "text_encoder.npz")
+        text_source.load_run_file(trainer.networks.text_encoder, run_dir / "text_encoder.npz")
+    return config, vocab, trainer, step
+
+
+def snapshot_from_state(run_dir: str | Path, out: str | Path, step: int | None = None,
+                        generator: str = "raw") -> Path:
+    """Write the snapshot of RUN's state at `step` (default: the latest) to `out`, with its sample grid;
+    `generator`: "raw" (the trained one) or "ema" (the sampling average the epoch snapshots hold)."""
+    from gan_core.train import precision as prec
+    from gan_core.train.step import holds_whole_ema
+
+    run_dir = Path(run_dir)
+    if generator not in GENERATORS:
+        raise UserError(f"generator must be one of {', '.join(GENERATORS)}, not {generator!r}")
+    step = resolve_state(run_dir, step)
+    if Path(out).exists():
+        raise UserError(f"{out} exists; choose a new folder")
+    if generator == "ema" and not holds_whole_ema(state_path(run_dir, step)):
+        raise UserError(f"the state at step {step} predates saving the whole EMA generator; only --generator raw "
+                        f"can be read from it")
+    config, vocab, trainer, step = load_state(run_dir, step)
+    nets = trainer.networks
     chosen = nets.generator if generator == "raw" else trainer.ema_generator
     captions = json.loads((run_dir / "sample_captions.json").read_text())
     png = snapshot_grid_png(nets, chosen, vocab, captions, list(range(config.sample_seeds)))
     meta = {"run_config": cfg.to_dict(config), "from_state": {"step": step, "generator": generator}}
     return save_snapshot(out, config.model, vocab, nets.text_encoder, chosen, _epoch_of(run_dir, step), step,
-                         precision, png, extra=meta, discriminator=nets.discriminator)
+                         prec.resolve(config.precision), png, extra=meta, discriminator=nets.discriminator)
