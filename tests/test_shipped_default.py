@@ -1,6 +1,5 @@
 """The shipped default run: what the README promises about checkpoints/default, checked on the files."""
 
-import hashlib
 import json
 import subprocess
 
@@ -64,30 +63,26 @@ def test_shipped_config_is_todays_default():
     assert cfg.to_dict(cfg.load_saved(DEFAULT / "config.json")) == cfg.to_dict(cfg.TrainConfig())
 
 
-# sha256 of each image's bytes (uint8 [64, 64, 3]), computed with the code before the package moved
-# into stage folders (c63f1e3: `gan_core.sampling.Generator(path).generate(captions, seeds)`): the
-# move, the storage io and the legacy migrator changed no pixel of what the shipped default draws.
-# Bytes, not closeness: they hold for this TensorFlow (2.21, CPU) on an x86-64 CPU with AVX2; another
-# kernel set may round a pixel the other way (a mismatch there is not a change in the code).
+# What the shipped default draws for PINNED_CAPTIONS x seeds 0 and 7, as pixels (tests/pinned_default.npy,
+# in sorted (caption, seed) order). First pinned as sha256 hashes with the code before the package moved
+# into stage folders (c63f1e3: the move, the storage io and the legacy migrator changed no pixel), on an
+# AVX2 machine. Saved as pixels on an AVX-512 machine (2026-12-01), where five of the six hashes still held
+# and one image differed: another kernel set rounds a value here and there the other way. So the check is
+# at most one level apart on at most 0.1% of the values; a change in the code moves far more than that.
 PINNED_CAPTIONS = ["this flower has red petals and a yellow center", "a white flower with many thin petals",
                    "the petals are purple and the stamen is long"]
-PINNED_IMAGES = {
-    (0, 0): "6ab117ea1dc00de6dfd708e7c77233755f428fac476e00094204e3a01ae1ad54",
-    (0, 7): "6734a7095fa7cb3be48256d90c0d8b73144595626565f02f0c9af1436be9a090",
-    (1, 0): "4f7efa8867dd6c7d5f5007e602968b1abe72431ca0a118b0dd38116beea6a532",
-    (1, 7): "17414f7254814f125bedf74c3ed8c863f085523d7af54bc95abcfc29678549c1",
-    (2, 0): "fc9a742592a36dd073e9689b0d32c2b2992cd3d9cd0e12df9e1ca8768472736c",
-    (2, 7): "11a276880f515ee7061726120f29eb6a94e5289f711e73a838d322dc63eef607",
-}
+PINNED_PAIRS = [(0, 0), (0, 7), (1, 0), (1, 7), (2, 0), (2, 7)]
+PINNED_PIXELS = ROOT / "tests" / "pinned_default.npy"
 
 
-def test_the_shipped_default_draws_the_same_bytes_as_before_the_move():
-    pairs = sorted(PINNED_IMAGES)  # the order they were hashed in: a row's place in its batch counts (test_generation)
+def test_the_shipped_default_draws_the_pinned_pixels():
+    # One batch in this order: a row's place in its batch counts (test_generation).
     images = Sampler.load(DEFAULT / "snapshots" / "epoch_0100").generate(
-        [PINNED_CAPTIONS[c] for c, _ in pairs], [seed for _, seed in pairs])
-    assert images.shape == (6, 64, 64, 3) and images.dtype == np.uint8
-    found = {pair: hashlib.sha256(image.tobytes()).hexdigest() for pair, image in zip(pairs, images)}
-    assert found == PINNED_IMAGES
+        [PINNED_CAPTIONS[c] for c, _ in PINNED_PAIRS], [seed for _, seed in PINNED_PAIRS])
+    pinned = np.load(PINNED_PIXELS)
+    assert images.shape == pinned.shape == (6, 64, 64, 3) and images.dtype == pinned.dtype == np.uint8
+    apart = np.abs(images.astype(int) - pinned.astype(int))
+    assert apart.max() <= 1 and np.count_nonzero(apart) <= 0.001 * apart.size, (apart.max(), np.count_nonzero(apart))
 
 
 def test_best_snapshot_follows_colour_words(best):

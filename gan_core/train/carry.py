@@ -6,8 +6,9 @@ and the text encoder. `write_carry` stores those of the latest state, float32 an
 carry.npz beside an exported run (scripts/export_run.py --carry). A run dir that holds carry.npz and
 no state/ resumes from it (`restore_carry`, called by the training loop) with Adam's moments starting
 from zero. With DF-GAN's betas (0.0, 0.9) the first moment is not kept at all and the second forgets
-its start within a few tens of steps, so the resumed run follows the original closely, not bit for bit;
-the data order, the noise and the augmentations are stateless in the step, so they resume exactly.
+its start within a few tens of steps, so little should be lost, though the run is not bit for bit the
+one it would have been; the data order, the noise and the augmentations are stateless in the step, so
+they resume exactly.
 """
 
 from __future__ import annotations
