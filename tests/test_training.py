@@ -38,7 +38,8 @@ def make_trainer(data, config):
 @pytest.mark.slow
 def test_steps_change_weights_give_finite_losses_and_follow_the_lr_scale(data):
     # StyleGAN2-ADA's EMA at step 99: decay 0.5 ** (8 / 40) ~ 0.87, the average moves part of the way.
-    config = tiny_config(gp_every=2, ema_halflife_images=400, ema_rampup=0.05)
+    # The mode-seeking term is off by default; on here, so that its path still runs in a real step.
+    config = tiny_config(gp_every=2, ema_halflife_images=400, ema_rampup=0.05, mode_seeking_weight=1.0)
     ds, trainer = make_trainer(data, config)
     nets = trainer.networks
     before_g = [w.copy() for w in nets.generator.get_weights()]
@@ -47,6 +48,7 @@ def test_steps_change_weights_give_finite_losses_and_follow_the_lr_scale(data):
     metrics = trainer.train_step(next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), 0))))
     assert set(metrics) >= {"d_loss", "g_loss", "gp", "ms"} and all(np.isfinite(v) for v in metrics.values())
     assert metrics["gp"] > 0  # step 0 carries the lazy MA-GP
+    assert metrics["ms"] > 0  # the mode-seeking term was computed
     assert any(not np.allclose(a, b) for a, b in zip(before_g, nets.generator.get_weights()))
     assert any(not np.allclose(a, b) for a, b in zip(before_d, nets.discriminator.get_weights()))
     assert any(not np.allclose(a, b) for a, b in zip(before_t, nets.text_encoder.get_weights()))  # joint mode
@@ -167,7 +169,7 @@ def test_sigterm_then_kill_9_then_resume_equals_an_uninterrupted_run(data, tmp_p
     assert "resumed from" in resumed.stdout and "-> 20" in resumed.stdout
     assert list(pd.read_csv(metrics)["step"]) == list(range(1, 21))  # no repeated rows after the restarts
 
-    config = cfg.with_overrides(tiny_config(epochs=50), {**{k: v for k, v in sets.items() if k not in TINY},
+    config = cfg.with_overrides(tiny_config(epochs=50), {**{k: v for k, v in sets.items() if k != "epochs"},
                                                           "max_steps": "20"})
     straight = train(data, tmp_path / "straight", config, log=lambda *_: None, progress=False)
     assert straight.end_step == 20

@@ -15,6 +15,7 @@ TINY = {
     "model.text.pretrain_epochs": "1", "model.text.pretrain_batch": "16", "model.text.image_channels": "4",
     "batch_size": "8", "epochs": "2", "snapshot_every": "1", "state_every_steps": "2", "log_every": "1",
     "ema_start": "0", "sample_captions": "3", "sample_seeds": "2", "gp_every": "1",  # one traced step: faster tests
+    "ema_halflife_images": "0",  # snapshots hold G itself (the EMA a plain copy) unless a test sets an EMA
 }
 
 
