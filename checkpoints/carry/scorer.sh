@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Score the long run's EMA snapshots as they appear: runs/long/scorer.sh 10 20 30 ...
-cd /work/main
+cd "$(dirname "$0")/../.."  # the project root, from runs/long/ or checkpoints/carry/
 for e in "$@"; do
   n=$(printf %04d "$e"); snap=runs/long/ms0_dres1_ema/snapshots/epoch_$n; out=results/long/epoch_$n.json
   [ -f "$out" ] && continue

@@ -2,7 +2,7 @@
 # Ship the long run as checkpoints/default: runs/long/ship.sh BEST E1 E2 ... (epochs, BEST among them)
 # Run with the trainer stopped. Keeps the old default's UMAP cache (same frozen text encoder).
 set -euo pipefail
-cd /work/main
+cd "$(dirname "$0")/../.."  # the project root, from runs/long/ or checkpoints/carry/
 best=$(printf %04d "$1"); shift
 names=$(for e in "$@"; do printf "epoch_%04d," "$e"; done); names=${names%,}
 mkdir -p /tmp/old_default && cp checkpoints/default/snapshots/epoch_0100/umap_*.json /tmp/old_default/

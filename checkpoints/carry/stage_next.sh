@@ -2,7 +2,8 @@
 # Stage a snapshot as it will ship (float16, no D), score it once for both tables, and swap it into the
 # run dir (float32 original to runs/long/f32/): stage_next.sh E
 set -e
-cd /work/main; mkdir -p runs/long/f32 runs/long/staging/snapshots results/shipped
+cd "$(dirname "$0")/../.."  # the project root, from runs/long/ or checkpoints/carry/
+mkdir -p runs/long/f32 runs/long/staging/snapshots results/shipped
 n=$(printf %04d "$1"); run=runs/long/ms0_dres1_ema; snap=$run/snapshots/epoch_$n
 until [ -f "$snap/samples.png" ]; do sleep 30; done
 sleep 20
