@@ -38,17 +38,17 @@ class ModelConfig:
     ndf: int = 16  # discriminator width: channels ndf*[1,2,4,8,8] from 64x64 to 4x4
     cond_dim: int = 128  # dcgan: projected text code size (conditioning augmentation)
     upsample: str = "nearest"  # dfgan generator: x2 upsampling, "nearest" (DF-GAN's) or "bilinear"
-    # dfgan discriminator: initial weight of each down-block's residual branch (DF-GAN: 0). At 0 it
-    # stayed near 0 in our default run, so D saw little more than 4x4 block averages and G drew
-    # blocks; 1 (with bilinear) removed the blocks but scored worse over 10 epochs (README, Results).
-    d_residual_init: float = 0.0
+    # dfgan discriminator: initial weight of each down-block's residual branch (DF-GAN: 0). At 0 the
+    # branches stayed near 0 (at most 0.13 after 25 epochs), so D saw little more than pooled 1x1
+    # convolutions; 1 gave the best epoch-5 numbers and is in the shipped recipe (docs/experiments.md).
+    d_residual_init: float = 1.0
     text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
-    epochs: int = 100
+    epochs: int = 300  # the shipped run: 3x the first default's 100
     max_steps: int = 0  # stop after this many steps in total (0: no limit)
     batch_size: int = 64  # global batch (split over replicas under a distribution strategy)
     lr_g: float = 1e-4
@@ -62,15 +62,17 @@ class TrainConfig:
     gp_weight: float = 2.0  # MA-GP: weight k of the matching-aware gradient penalty
     gp_power: float = 6.0  # MA-GP: exponent p
     gp_every: int = 4  # lazy MA-GP: computed every gp_every steps with weight * gp_every
-    mode_seeking_weight: float = 1.0  # mode-seeking (MSGAN) term that makes z matter
+    # Mode-seeking (MSGAN) term: rewards pixel distance between two fakes per unit of noise distance.
+    # Off: at 1.0 it drew seed-fixed black and white cut-outs (docs/experiments.md, hypothesis 1).
+    mode_seeking_weight: float = 0.0
     diffaugment: str = "color,translation,cutout"  # policies applied to real and fake before D ("" for none)
-    # Snapshots hold an EMA of the generator's weights (0: the generator itself). Off by default: in
-    # our runs the 0.999 average scored far worse than the raw generator and ignored the captions.
+    # A constant-decay EMA of the generator's weights for snapshots (0: off). The 0.999 average from
+    # step 500 scored far worse than the raw generator; the ramped EMA below replaces it.
     ema_decay: float = 0.0
     ema_start: int = 500  # steps before the EMA starts tracking (copies G until then)
-    # > 0: StyleGAN2-ADA's EMA instead of the constant ema_decay: a half-life of this many images,
-    # ramped up to ema_rampup x the images seen so far (so early averages forget the random start).
-    ema_halflife_images: int = 0
+    # > 0: snapshots hold StyleGAN2-ADA's EMA instead (it wins over ema_decay): a half-life of this
+    # many images, ramped up to ema_rampup x the images seen so far (early averages forget the start).
+    ema_halflife_images: int = 10000
     ema_rampup: float = 0.05
     precision: str = "auto"  # "auto": mixed_bfloat16 on a GPU, float32 on the CPU (measured faster here)
     augment: bool = True  # random crop + flip of real images
