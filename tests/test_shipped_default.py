@@ -77,18 +77,27 @@ def test_every_config_file_loads_and_default_yaml_retraces_the_shipped_run():
     experiments (docs/experiments.md), each a valid config under today's schema."""
     from gan_core import config as cfg
 
+    import yaml
+
     files = sorted((ROOT / "configs").rglob("*.yaml"))
     assert len(files) >= 10 and all(isinstance(cfg.load(f), cfg.TrainConfig) for f in files)
     shipped = cfg.to_dict(cfg.load_saved(DEFAULT / "config.json"))
     assert cfg.to_dict(cfg.load(ROOT / "configs" / "default.yaml")) == shipped
-    assert cfg.to_dict(cfg.load(ROOT / "configs" / "old_default.yaml")) != shipped
+    old = cfg.load(ROOT / "configs" / "old_default.yaml")
+    assert (old.mode_seeking_weight, old.model.d_residual_init, old.ema_halflife_images, old.epochs) == (1.0, 0.0, 0, 100)
+    # An experiment file states the fields whose default changed when the long run shipped, so that the
+    # next change of defaults cannot silently turn it into another run.
+    for path in files:
+        raw = yaml.safe_load(path.read_text()) or {}
+        missing = [k for k in ("mode_seeking_weight", "ema_halflife_images") if k not in raw]
+        missing += [] if "d_residual_init" in (raw.get("model") or {}) else ["model.d_residual_init"]
+        assert not missing, (path.name, missing)
 
-# What the shipped default draws for PINNED_CAPTIONS x seeds 0 and 7, as pixels (tests/pinned_default.npy,
-# in sorted (caption, seed) order). First pinned as sha256 hashes with the code before the package moved
-# into stage folders (c63f1e3: the move, the storage io and the legacy migrator changed no pixel), on an
-# AVX2 machine. Saved as pixels on an AVX-512 machine (2026-12-01), where five of the six hashes still held
-# and one image differed: another kernel set rounds a value here and there the other way. So the check is
-# at most one level apart on at most 0.1% of the values; a change in the code moves far more than that.
+# What the shipped default's epoch 270 draws for PINNED_CAPTIONS x seeds 0 and 7, as pixels
+# (tests/pinned_default.npy, in sorted (caption, seed) order), pinned when it shipped (5583a86) on an
+# AVX-512 machine. The old default's pins, first sha256 hashes on an AVX2 machine, then pixels, showed that
+# another kernel set rounds a value here and there the other way (one image of six differed). So the check
+# is at most one level apart on at most 0.1% of the values; a change in the code moves far more than that.
 PINNED_CAPTIONS = ["this flower has red petals and a yellow center", "a white flower with many thin petals",
                    "the petals are purple and the stamen is long"]
 PINNED_PAIRS = [(0, 0), (0, 7), (1, 0), (1, 7), (2, 0), (2, 7)]
