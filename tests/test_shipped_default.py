@@ -75,9 +75,9 @@ def test_shipped_config_is_todays_default():
 def test_every_config_file_loads_and_default_yaml_retraces_the_shipped_run():
     """configs/default.yaml is the README's retrace command for checkpoints/default; the others are
     experiments (docs/experiments.md), each a valid config under today's schema."""
-    from gan_core import config as cfg
-
     import yaml
+
+    from gan_core import config as cfg
 
     files = sorted((ROOT / "configs").rglob("*.yaml"))
     assert len(files) >= 10 and all(isinstance(cfg.load(f), cfg.TrainConfig) for f in files)
