@@ -9,6 +9,7 @@ from conftest import ROOT
 
 from gan_core import storage
 from gan_core.eval.colour import dominant_colour
+from gan_core.eval.evaluate import plain_cached_scores
 from gan_core.sample.sampler import Sampler
 from gan_core.sample.snapshot import list_snapshots
 
@@ -16,12 +17,9 @@ DEFAULT = ROOT / "checkpoints" / "default"
 
 
 def cached_scores(snapshot) -> dict:
-    """The shipped flowers scores of a snapshot: its own reference logits, competition seed 0, noise as
-    drawn (a psi or best-of sweep caches its scores beside these, under keys that name its setting)."""
-    found = [result for key, result in storage.cached_results(snapshot, "scores_flowers")
-             if key.get("references", "").startswith("own:") and key.get("seed") == 0
-             and key.get("truncation", 1.0) == 1.0 and key.get("best_of", 1) == 1
-             and key.get("snapshot") == storage.file_identity(snapshot / "weights.npz")]
+    """The shipped flowers scores of a snapshot: its own weights and reference logits, competition seed
+    0, noise as drawn (a psi or best-of sweep caches its scores beside these)."""
+    found = [result for key, result in plain_cached_scores(snapshot) if key["evaluator"] == "flowers"]
     assert len(found) == 1, (snapshot, len(found))
     return found[0]
 
@@ -56,8 +54,7 @@ def test_layout_size_and_no_training_state():
     assert not [p for p in files if "state" in p.parts or p.suffix == ".index" or "ckpt" in p.name]
     with np.load(snapshots[-1] / "weights.npz") as weights:
         floats = [weights[k] for k in weights.files if weights[k].dtype.kind == "f"]
-    # storage's float16 rule: kernels and embeddings float16, vectors (biases, norms) float32
-    assert floats and all(a.dtype == (np.float16 if a.ndim >= 2 else np.float32) for a in floats)
+    assert floats and all(a.dtype == storage.to_stored(a, float16=True).dtype for a in floats)  # storage's rule
 
 
 def test_shipped_config_is_todays_default():
@@ -69,7 +66,6 @@ def test_shipped_config_is_todays_default():
     today = cfg.to_dict(cfg.TrainConfig())
     assert shipped.pop("keep_states") >= 1 and today.pop("keep_states") >= 1
     assert shipped == today
-
 
 
 def test_every_config_file_loads_and_default_yaml_retraces_the_shipped_run():
@@ -92,6 +88,7 @@ def test_every_config_file_loads_and_default_yaml_retraces_the_shipped_run():
         missing = [k for k in ("mode_seeking_weight", "ema_halflife_images") if k not in raw]
         missing += [] if "d_residual_init" in (raw.get("model") or {}) else ["model.d_residual_init"]
         assert not missing, (path.name, missing)
+
 
 # What the shipped default's epoch 270 draws for PINNED_CAPTIONS x seeds 0 and 7, as pixels
 # (tests/pinned_default.npy, in sorted (caption, seed) order), pinned when it shipped (5583a86) on an

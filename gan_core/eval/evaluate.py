@@ -321,17 +321,23 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
     return {**result, **(realism or {}), "cached": False}
 
 
-def load_cached_scores(snapshot_dir) -> dict[str, dict]:
-    """Evaluator name -> the snapshot's cached result with that evaluator's own reference logits and
-    competition seed 0 (what the Scores page lists); entries for other weights, references or seeds
-    and unreadable files are left out."""
+def plain_cached_scores(snapshot_dir) -> list[tuple[dict, dict]]:
+    """(key, result) of every cached score of the snapshot's own weights with its evaluator's own
+    reference logits, competition seed 0 and noise as drawn (no psi, no best-of); entries for other
+    weights, references, seeds or sampling and unreadable files are left out."""
     snapshot_dir = Path(snapshot_dir)
     weights = snapshot_dir / "weights.npz"
     identity = storage.file_identity(weights) if weights.is_file() else None
+    return [(key, result) for key, result in storage.cached_results(snapshot_dir, "scores")
+            if isinstance(result, dict) and key.get("evaluator") and key.get("snapshot") == identity
+            and str(key.get("references", "")).startswith("own:") and key.get("seed") == 0
+            and "truncation" not in key and "best_of" not in key]
+
+
+def load_cached_scores(snapshot_dir) -> dict[str, dict]:
+    """Evaluator name -> the snapshot's plain cached result (`plain_cached_scores`): what the Scores
+    page lists."""
     out = {}
-    for key, result in storage.cached_results(snapshot_dir, "scores"):
-        if (isinstance(result, dict) and key.get("evaluator") and key.get("snapshot") == identity
-                and str(key.get("references", "")).startswith("own:") and key.get("seed") == 0
-                and "truncation" not in key and "best_of" not in key):
-            out.setdefault(key["evaluator"], result)
+    for key, result in plain_cached_scores(snapshot_dir):
+        out.setdefault(key["evaluator"], result)
     return out
