@@ -15,18 +15,29 @@ import sys
 from typing import Callable
 
 from gan_core import UserError
+from gan_core.atomic import WRITE_ERRORS
+from gan_core.outputs import echo
 
 NOTHING_WRITTEN = "interrupted: nothing was written"
 
 Main = Callable[..., int]
 
-def parse_int_list(text: str, what: str) -> list[int]:
+MAX_SEED = 2**32 - 1  # seeds (and IDs) are 0..2^32-1, as numpy's legacy seeding: names stay short
+
+
+def check_seed(value: int, what: str = "--seed") -> int:
+    if isinstance(value, bool) or not 0 <= int(value) <= MAX_SEED:
+        raise UserError(f"{what} must be an integer from 0 to {MAX_SEED}, got {echo(value)}")
+    return int(value)
+
+
+def parse_int_list(text: str, what: str, maximum: int = MAX_SEED) -> list[int]:
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise UserError(f"{what} must be comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 0:
-        raise UserError(f"{what} must be non-negative integers, got {text!r}")
+        raise UserError(f"{what} must be comma-separated integers, got {echo(text)}") from None
+    if not values or min(values) < 0 or max(values) > maximum:
+        raise UserError(f"{what} must be integers from 0 to {maximum}, got {echo(text)}")
     return values
 
 
@@ -101,6 +112,12 @@ def entry_point(*, interrupted: str = NOTHING_WRITTEN) -> Callable[[Main], Main]
                 return main(argv, *args, **kwargs)
             except UserError as exc:
                 print(f"error: {exc}", file=sys.stderr)
+                return 1
+            except OSError as exc:
+                if exc.errno not in WRITE_ERRORS:
+                    raise
+                where = f" {exc.filename}" if exc.filename else ""
+                print(f"error: cannot write{where}: {exc.strerror}", file=sys.stderr)
                 return 1
             except KeyboardInterrupt:
                 print(interrupted, file=sys.stderr)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,11 @@ class TrainConfig:
     # Mode-seeking (MSGAN) term: rewards pixel distance between two fakes per unit of noise distance.
     # Off: at 1.0 it drew seed-fixed black and white cut-outs (docs/experiments.md, hypothesis 1).
     mode_seeking_weight: float = 0.0
+    # LeCam regularisation of D (Tseng et al. 2021; 0: off): D's real/fake scores are pulled towards
+    # running means (decay lecam_decay) of the other side's scores, from step lecam_start on.
+    lecam_weight: float = 0.0
+    lecam_decay: float = 0.99
+    lecam_start: int = 1000
     diffaugment: str = "color,translation,cutout"  # policies applied to real and fake before D ("" for none)
     # A constant-decay EMA of the generator's weights for snapshots (0: off). The 0.999 average from
     # step 500 scored far worse than the raw generator; the ramped EMA below replaces it.
@@ -130,6 +136,14 @@ def _coerce(hint, value, path):
         raise UserError(f"config {path} must be {hint.__name__}, got {value!r}") from None
 
 
+def model_from_dict(data: dict) -> ModelConfig:
+    """A ModelConfig from a stored mapping (a snapshot's model.json), typed and range-checked as a
+    run's config is: `"ngf": "abc"` or `-4` is a UserError here, not a crash inside Keras."""
+    model = _from_dict(ModelConfig, data, "model")
+    validate(TrainConfig(model=model))
+    return model
+
+
 def from_dict(data: dict) -> TrainConfig:
     config = _from_dict(TrainConfig, data, "")
     validate(config)
@@ -170,6 +184,8 @@ def validate(config: TrainConfig) -> None:
         (0.0 <= config.beta1 < 1.0 and 0.0 <= config.beta2 < 1.0, "beta1 and beta2 must be in [0, 1)"),
         (config.gp_weight >= 0 and config.gp_power > 0, "gp_weight must be >= 0 and gp_power > 0"),
         (config.mode_seeking_weight >= 0, f"mode_seeking_weight must be >= 0, got {config.mode_seeking_weight}"),
+        (config.lecam_weight >= 0 and 0.0 <= config.lecam_decay < 1.0 and config.lecam_start >= 0,
+         "lecam_weight must be >= 0, lecam_decay in [0, 1) and lecam_start >= 0"),
         (all(p in DIFFAUGMENT_POLICIES for p in policies),
          f"diffaugment must be a comma-separated subset of {','.join(DIFFAUGMENT_POLICIES)} (or empty), "
          f"got {config.diffaugment!r}"),
@@ -189,9 +205,21 @@ def validate(config: TrainConfig) -> None:
         (config.sample_captions >= 1, f"sample_captions must be at least 1, got {config.sample_captions}"),
         (config.sample_seeds >= 1, f"sample_seeds must be at least 1, got {config.sample_seeds}"),
     ]
+    checks.append((0 <= config.seed <= 2**32 - 1, f"seed must be an integer from 0 to {2**32 - 1}, got {config.seed}"))
     for ok, message in checks:
         if not ok:
             raise UserError(f"invalid config: {message}")
+    _check_finite(config, "")
+
+
+def _check_finite(node, where: str) -> None:
+    """No inf or nan anywhere: `lr=inf` passes every range check above but trains nothing."""
+    for f in dataclasses.fields(node):
+        value, path = getattr(node, f.name), f"{where}{f.name}"
+        if dataclasses.is_dataclass(value):
+            _check_finite(value, f"{path}.")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"invalid config: {path} must be a finite number, got {value}")
 
 
 def with_overrides(config: TrainConfig, overrides: dict[str, str]) -> TrainConfig:

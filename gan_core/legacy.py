@@ -24,6 +24,9 @@ TRAIN_FIELDS = {
     "lr_decay_from": 1.0,
     "ema_halflife_images": 0,
     "ema_rampup": 0.05,
+    "lecam_weight": 0.0,
+    "lecam_decay": 0.99,
+    "lecam_start": 1000,
 }
 
 

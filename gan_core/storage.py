@@ -128,7 +128,7 @@ def write_cache(folder: str | Path, kind: str, key: Mapping, result) -> Path | N
     try:
         atomic.write_json(path, {"format": CACHE_FORMAT, "key": json.loads(json.dumps(key, default=str)),
                                  "result": result})
-    except OSError:
+    except (OSError, UserError):  # read-only or full: the atomic writer's one line, and no cache
         return None
     return path
 

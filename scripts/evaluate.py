@@ -80,12 +80,18 @@ def main(argv=None) -> int:
                         help="skip the Inception realism numbers (FID, KID, precision/recall)")
     args = parser.parse_args(argv)
     from gan_core import atomic
+    from gan_core.cli import check_seed
     from gan_core.eval import evaluate as evaluation
     from gan_core.eval.evaluators import get_evaluator
+    from gan_core.outputs import check_output_file
     from gan_core.sample.sampler import check_best_of, check_truncation
 
     if args.best_of != 1 and not args.checkpoint:
         raise UserError("--best-of applies to --checkpoint only")
+    check_seed(args.seed)
+    check_truncation(args.truncation)
+    check_best_of(args.best_of)
+    check_output_file(args.out, "--out")  # before any image is read or model loaded
 
     images = ids = None
     if args.images:  # read (and report on) the folder before the slow model loads

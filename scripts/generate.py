@@ -10,7 +10,7 @@ from gan_core import UserError
 from gan_core.cli import entry_point, script_parser
 
 
-@entry_point(interrupted="interrupted: the output folder may hold only some of the images")
+@entry_point()  # the folder (and zip) are written aside and moved into place: an interrupt leaves none
 def main(argv=None) -> int:
     parser = script_parser(__doc__)
     parser.add_argument("--checkpoint", required=True, help="a snapshot dir, or a run dir (its latest snapshot)")
@@ -22,7 +22,8 @@ def main(argv=None) -> int:
     parser.add_argument("--dictionary", help="the competition's dictionary/ folder (with --test-data)")
     parser.add_argument("--seeds", default="0", help="seeds for --captions-file, e.g. 0,1,2 (default 0)")
     parser.add_argument("--seed", type=int, default=0, help="competition mode: image seed = SEED*100000 + ID")
-    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--out", required=True, help="output folder: new, empty, or an earlier output of this command "
+                                                     "(replaced as a whole)")
     parser.add_argument("--zip", help="competition mode: also write this submission zip")
     parser.add_argument("--truncation", type=float, default=1.0, metavar="PSI",
                         help="truncation psi in (0, 1]: noise scaled by psi (1: as drawn, the default); "
@@ -31,8 +32,9 @@ def main(argv=None) -> int:
                         help="best-of-N: per image, N candidates ranked by the GAN's own discriminator (needs a "
                              "snapshot that holds it; default 1: plain generation); recorded in OUT/generation.json")
     args = parser.parse_args(argv)
-    from gan_core.cli import parse_int_list
+    from gan_core.cli import check_seed, parse_int_list
     from gan_core.sample.inference import (
+        check_outputs,
         generate_caption_files,
         generate_competition,
         read_captions_file,
@@ -43,6 +45,11 @@ def main(argv=None) -> int:
 
     check_truncation(args.truncation)
     check_best_of(args.best_of)
+    check_seed(args.seed)
+    if args.zip and args.captions_file:
+        raise UserError("--zip applies to the competition's test images (--test-captions or --test-data)")
+    check_outputs(args.out, args.zip, inputs=[args.checkpoint, args.captions_file, args.test_captions, args.test_data,
+                                              args.dictionary])
     if args.captions_file:
         seeds = parse_int_list(args.seeds, "--seeds")
         captions = read_captions_file(args.captions_file)

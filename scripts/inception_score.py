@@ -1,7 +1,8 @@
 """Score a folder of inference images as the Reverse Image Caption competition does.
 
-Writes OUT_CSV with columns `score,id` (one row per image in sorted file-name order; `id` is the
-row number, as in the competition's scorer) and prints the leaderboard value (the mean score,
+Writes OUT_CSV with columns `score,id` (one row per image in sorted file-name order, which is test
+ID order for the template's names `inference_0023.jpg`; `id` is the row number, as in the
+competition's scorer) and prints the leaderboard value (the mean score,
 lower is better) with its parts: mean cosine distance to the reference logits and 0.5 / IS.
 Unlike the original scorer, any positive BATCH works.
 """
@@ -38,9 +39,11 @@ def score_folder(args, batch: int) -> tuple[dict, list[tuple[str, str]], int]:
     from gan_core.data.imagefolder import load_image_folder
     from gan_core.eval.evaluators import get_evaluator, predict_in_batches
     from gan_core.eval.metrics import competition_score, competition_scores
+    from gan_core.outputs import check_output_file
 
     if args.evaluator == "official" and not (args.checkpoint and args.references):
         raise UserError("the official evaluator needs --checkpoint PATH and --references eval_metrics.pkl")
+    check_output_file(args.out_csv, "OUT_CSV")  # before the images are read or the model loaded
     images, ids, _, problems = load_image_folder(args.image_dir)
     evaluator = get_evaluator(args.evaluator, checkpoint=args.checkpoint, references=args.references,
                               weights=args.inception_weights)

@@ -109,8 +109,8 @@ def test_cli_competition_mode_writes_one_jpeg_per_test_id(run, tmp_path):
     assert proc.returncode == 0, proc.stderr
     ids = sorted(int(line.split(",")[0]) for line in (data / "test_captions.csv").read_text().splitlines()[1:])
     files = sorted(p.name for p in (tmp_path / "inf").iterdir())
-    assert files == sorted([f"inference_{i}.jpg" for i in ids] + ["generation.json"])
-    img = Image.open(tmp_path / "inf" / f"inference_{ids[0]}.jpg")
+    assert files == sorted([f"inference_{i:04d}.jpg" for i in ids] + ["generation.json"])
+    img = Image.open(tmp_path / "inf" / f"inference_{ids[0]:04d}.jpg")
     assert img.format == "JPEG" and img.size == (64, 64) and img.mode == "RGB"
     assert len(zipfile.ZipFile(tmp_path / "sub.zip").namelist()) == len(ids)  # images only, not the record
 
@@ -151,7 +151,7 @@ def test_cli_errors_are_one_line(run, tmp_path, capsys):
     for args, expected in cases:
         assert expected in cli_error(*args, "--out", tmp_path / "o"), args
     assert not (tmp_path / "o").exists()
-    assert "cannot write to output folder" in cli_error("--checkpoint", run_dir, "--captions-file", good,
+    assert "is not a folder" in cli_error("--checkpoint", run_dir, "--captions-file", good,
                                                         "--out", a_file / "sub")
     unknown = tmp_path / "unknown.txt"
     unknown.write_text("zzqx wvvk\n")

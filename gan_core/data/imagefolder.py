@@ -6,8 +6,10 @@ channels=3, expand_animations=False)`, `tf.image.convert_image_dtype` to float i
 The result is float32 [N, 64, 64, 3] in [0, 255]; each evaluator applies its own normalisation.
 
 The test ID of a file is the integer after the last `_` of its name without extension
-(`inference_6735.jpg` -> 6735; `6735.jpg` -> 6735). Files are taken in sorted name order; a
-file's row in the result is also its `id` row in the competition's CSV.
+(`inference_0023.jpg`, the competition template's name, and `inference_23.jpg` -> 23; `6735.jpg`
+-> 6735). Files are taken in sorted name order, as the competition's scorer takes them (a file's
+row in the result is also its `id` row in the competition's CSV); with the template's zero-padded
+names that is test ID order ("inference_1008" would sort before "inference_120" unpadded).
 
 Bad input:
 - a missing path, a path that is not a folder, or a folder without any file -> UserError;
@@ -17,6 +19,8 @@ Bad input:
 - a name without an integer after the last `_` -> skipped, listed in `problems`;
 - a file that cannot be decoded (corrupt, truncated, not really an image) -> skipped, listed;
 - two files with one test ID (`a_7.jpg` and `a_07.png`) -> UserError naming both;
+- with `confine` (the dashboard's reads), a file or link that resolves outside the folder -> skipped,
+  listed (a link `inference_1.jpg -> /etc/passwd` is never opened);
 - no readable image left after skipping -> UserError with the first problems.
 The scorer itself reads only `*.jpg`; `.jpeg` and `.png` are accepted here for convenience.
 """
@@ -49,21 +53,35 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
+def _check_decodable(data: bytes) -> None:
+    """Raise for data that PIL cannot decode whole: TensorFlow's libjpeg prints "Improper call to JPEG
+    library" straight to stderr for a truncated JPEG, so such a file never reaches it."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+
+
 def decode_for_scoring(data: bytes):
     """Encoded image bytes -> float32 [64, 64, 3] in [0, 255], as the competition's scorer reads it."""
     import tensorflow as tf
 
+    _check_decodable(data)
     image = tf.image.decode_image(data, channels=3, expand_animations=False)
     image = tf.image.convert_image_dtype(image, tf.float32)
     image = tf.image.resize(image, [IMAGE_SIZE, IMAGE_SIZE])
     return (image * 255.0).numpy()
 
 
-def load_image_folder(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[str], list[tuple[str, str]]]:
+def load_image_folder(path: str | Path, confine: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray, list[str], list[tuple[str, str]]]:
     """(images float32 [N, 64, 64, 3] in [0, 255], test ids int64 [N], file names, problems).
 
     `problems` lists (file name, reason) for every file that was ignored or skipped; see the
-    module docstring for what is skipped and what is an error.
+    module docstring for what is skipped and what is an error. `confine`: skip every file whose
+    resolved path (links followed) lies outside the folder's resolved path.
     """
     folder = Path(path)
     if not folder.exists():
@@ -76,7 +94,11 @@ def load_image_folder(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[st
 
     problems: list[tuple[str, str]] = []
     candidates: list[tuple[Path, int]] = []
+    inside = folder.resolve()
     for file in files:
+        if confine and inside not in file.resolve().parents:
+            problems.append((file.name, "links outside the folder: not opened"))
+            continue
         if file.suffix.lower() not in EXTENSIONS:
             problems.append((file.name, f"not an image file (expected {', '.join(EXTENSIONS)})"))
             continue

@@ -29,9 +29,11 @@ from PIL import Image
 
 from gan_core import UserError, atomic
 from gan_core.data import competition, sources, text
+from gan_core.outputs import check_output_folder
 
 FORMAT = "gan_core.dataset/1"
 DEFAULT_SIZES = (64, 76)
+SMALL_VOCABULARY = 100  # fewer words than this: most caption words read as <RARE>, said as a warning
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,31 @@ class PrepareConfig:
     split_csv: str | None = None  # image_id,split[,test_id] file
     competition_dir: str | None = None  # folder with testData.pkl and dictionary/ (pickles!)
     test_every: int = 10  # default split: every test_every-th image of each class is test
+
+    def check(self) -> None:
+        if not self.sizes or min(self.sizes) < 8:
+            raise UserError(f"sizes must be integers >= 8, got {self.sizes}")
+        if self.min_count < 1:
+            raise UserError(f"--min-count must be at least 1, got {self.min_count}")
+        if self.max_len < 1:
+            raise UserError(f"--max-len must be at least 1 (tokens per caption), got {self.max_len}")
+        if self.test_every < 2:
+            raise UserError(f"test_every must be at least 2, got {self.test_every}")
+
+
+def is_prepared_dataset(path: Path) -> bool:
+    """Whether `path` is this module's output (what prepare may replace): its manifest names the format."""
+    try:
+        return str(json.loads((Path(path) / "manifest.json").read_text()).get("format", "")).startswith(
+            "gan_core.dataset/")
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def check_output(source: str | Path, out: str | Path, config: PrepareConfig) -> None:
+    """Refuse, before any work, an --out that is not a prepared dataset or that holds an input."""
+    check_output_folder(out, "--out", is_prepared_dataset, "a prepared dataset (no manifest.json of this format)",
+                        inputs=[source, config.split_csv, config.competition_dir])
 
 
 @dataclass
@@ -55,6 +82,7 @@ class Summary:
     test_captions_matched: int = 0
     converted: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     up_to_date: bool = False
 
     def lines(self) -> list[str]:
@@ -66,6 +94,7 @@ class Summary:
         ]
         out += [f"  converted {path}: {why}" for why, path in self.converted[:50]]
         out += [f"  skipped {path}: {why}" for why, path in self.skipped[:50]]
+        out += [f"warning: {w}" for w in self.warnings]
         if len(self.skipped) > 50:
             out.append(f"  ... and {len(self.skipped) - 50} more skipped (see manifest.json)")
         return out
@@ -158,6 +187,8 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig = Prepare
     from tqdm import tqdm
 
     out = Path(out)
+    config.check()
+    check_output(source, out, config)
     index = sources.index_source(source)
     fingerprint = _fingerprint(index, config)
     manifest_path = out / "manifest.json"
@@ -242,6 +273,9 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig = Prepare
     if not train_captions:
         raise UserError("the split leaves no training images")
     vocab = text.Vocabulary.build(train_captions, min_count=config.min_count, max_len=config.max_len)
+    if len(vocab) < SMALL_VOCABULARY:
+        summary.warnings.append(f"the vocabulary has only {len(vocab)} words (--min-count {config.min_count}): most "
+                                f"caption words will read as <RARE>")
 
     caption_rows, token_rows = [], []
     for row, image_id in enumerate(ids):
@@ -250,7 +284,7 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig = Prepare
             caption_rows.append((image_id, row, k, split[image_id], enc.length, caption))
             token_rows.append(enc.ids)
 
-    with atomic.atomic_dir(out) as tmp:
+    with atomic.atomic_dir(out, owned=is_prepared_dataset) as tmp:
         for s_idx, size in enumerate(config.sizes):
             np.save(tmp / f"images_{size}.npy", np.stack([arrays[i][s_idx] for i in ids]))
         np.save(tmp / "tokens.npy", np.stack(token_rows).astype(np.int32))

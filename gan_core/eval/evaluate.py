@@ -40,6 +40,23 @@ JPEG_QUALITY = 95  # as gan_core.sample.inference writes the competition images
 evaluations_run = 0  # evaluate_images calls in this process (lets tests see a cache hit)
 
 
+SCORE_FIELDS = ("score", "cosine", "inception_term", "inception_score", "n_images")  # a usable cached score has these
+REALISM_FIELDS = ("fid_inception", "kid_inception", "precision", "recall")
+
+
+def well_formed(result, required) -> bool:
+    """Whether a cached result can be trusted: a mapping whose `required` fields, and every other
+    numeric field, are finite numbers (a hand-edited or damaged cache is recomputed, not echoed)."""
+    if not isinstance(result, dict):
+        return False
+
+    def finite(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+    return (all(finite(result.get(name)) for name in required)
+            and all(finite(v) for v in result.values() if isinstance(v, (int, float)) and not isinstance(v, bool)))
+
+
 def _noop(fraction: float, message: str) -> None:
     pass
 
@@ -181,7 +198,8 @@ def default_scores_key(snapshot, dataset, seed: int = 0) -> dict:
 
 def cached_scores(snapshot, dataset, seed: int = 0) -> dict | None:
     """The snapshot's cached default scores (see default_scores_key), or None."""
-    return storage.read_cache(snapshot, "scores_flowers", default_scores_key(snapshot, dataset, seed))
+    result = storage.read_cache(snapshot, "scores_flowers", default_scores_key(snapshot, dataset, seed))
+    return result if well_formed(result, SCORE_FIELDS) else None
 
 
 REALISM_FORMAT = "gan_core.realism/1"
@@ -232,7 +250,8 @@ def cached_realism(snapshot, dataset, seed: int = 0) -> dict | None:
         identity = network_identity()
     except UserError:
         return None
-    return storage.read_cache(snapshot, "realism", realism_key(Path(snapshot), dataset, seed, 1.0, identity))
+    realism = storage.read_cache(snapshot, "realism", realism_key(Path(snapshot), dataset, seed, 1.0, identity))
+    return realism if well_formed(realism, REALISM_FIELDS) else None
 
 
 def competition_images(sampler, dataset, seed: int = 0, truncation: float = 1.0,
@@ -286,12 +305,14 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
     key = scores_key(snapshot, dataset, seed, evaluator_name, evaluator_identity, references_identity,
                      alignment_identity, truncation, best_of) if evaluator_identity else None
     result = storage.read_cache(snapshot, kind, key) if use_cache and key is not None else None
+    result = result if well_formed(result, SCORE_FIELDS) else None
     cached = result is not None
     realism = rkey = None
     if inception:
         extractor = extractor or inception_extractor()
         rkey = realism_key(snapshot, dataset, seed, truncation, extractor.identity, best_of)
         realism = storage.read_cache(snapshot, "realism", rkey) if use_cache else None
+        realism = realism if well_formed(realism, REALISM_FIELDS) else None
         cached = cached and realism is not None
     if cached:
         progress(1.0, f"cached next to {snapshot}")
@@ -329,7 +350,7 @@ def plain_cached_scores(snapshot_dir) -> list[tuple[dict, dict]]:
     weights = snapshot_dir / "weights.npz"
     identity = storage.file_identity(weights) if weights.is_file() else None
     return [(key, result) for key, result in storage.cached_results(snapshot_dir, "scores")
-            if isinstance(result, dict) and key.get("evaluator") and key.get("snapshot") == identity
+            if well_formed(result, SCORE_FIELDS) and key.get("evaluator") and key.get("snapshot") == identity
             and str(key.get("references", "")).startswith("own:") and key.get("seed") == 0
             and "truncation" not in key and "best_of" not in key]
 

@@ -19,10 +19,27 @@ from typing import Sequence
 import numpy as np
 
 from gan_core import UserError, atomic, storage
+from gan_core.outputs import check_output_folder
 from gan_core.sample.snapshot import list_snapshots, read_meta, text_encoder_digest
 
 RUN_FILES = ("config.json", "metrics.csv", "sample_captions.json", "vocab.json", "train.log", "text_encoder.json")
 CARRY_FILES = ("text_encoder.npz",)  # what else a carried run needs to resume (gan_core.train.carry)
+MARKER = "export.json"  # written into every export: what export_run may replace
+MARKER_FORMAT = "gan_core.export/1"
+_EXPORT_NAMES = {*RUN_FILES, *CARRY_FILES, "carry.npz", "snapshots", MARKER}
+
+
+def is_export(path: Path) -> bool:
+    """Whether `path` is export_run's output: its marker, or (exports made before the marker) the
+    export layout alone: config.json and snapshots/, and nothing a run dir has besides (no state/)."""
+    path = Path(path)
+    try:
+        if json.loads((path / MARKER).read_text()).get("format") == MARKER_FORMAT:
+            return True
+    except (OSError, ValueError, AttributeError):
+        pass
+    names = {p.name for p in path.iterdir()} if path.is_dir() else set()
+    return {"config.json", "snapshots"} <= names and names <= _EXPORT_NAMES
 
 
 def pick_spread(names: Sequence[str], count: int) -> list[str]:
@@ -49,6 +66,11 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
     """Export RUN to OUT (replaced as a whole); `carry`: add the latest state's weights (carry.npz,
     float32) and the run's text encoder file, so that a copy of OUT resumes training on any machine."""
     run_dir, out = Path(run_dir), Path(out)
+    if count < 1:
+        raise UserError(f"--count must be at least 1, got {count}")
+    if not (run_dir / "config.json").is_file():
+        raise UserError(f"{run_dir} is not a run dir (no config.json)")
+    check_output_folder(out, "--out", is_export, "an export of a run (no export.json)", inputs=[run_dir])
     if carry:
         from gan_core.train.state_snapshot import resolve_state
 
@@ -63,7 +85,9 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
     stray = [s for s in discriminator_in or [] if s not in chosen]
     if stray:
         raise UserError(f"--discriminator-in names snapshots that are not exported: {stray}; exported: {chosen}")
-    with atomic.atomic_dir(out) as tmp:
+    with atomic.atomic_dir(out, owned=is_export) as tmp:
+        atomic.write_json(tmp / MARKER, {"format": MARKER_FORMAT, "run_dir": str(run_dir.resolve()),
+                                         "snapshots": list(chosen), "float16": bool(float16), "carry": bool(carry)})
         for name in RUN_FILES + (CARRY_FILES if carry else ()):
             if (run_dir / name).is_file():
                 shutil.copy2(run_dir / name, tmp / name)

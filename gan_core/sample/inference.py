@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import Sequence
@@ -15,9 +17,43 @@ from PIL import Image
 from gan_core import UserError, atomic
 from gan_core.data.imagefolder import RECORD_NAME
 from gan_core.data.text import normalize
+from gan_core.outputs import check_output_file, check_output_folder, echo
 from gan_core.sample.sampler import Sampler
 
 COMPETITION_SEED_STRIDE = 100_000  # image seed = seed * stride + test ID: distinct per image, reproducible
+# What this module writes into an output folder besides the record: nothing else is replaced unasked.
+_OWN_FILE = re.compile(r"(inference_[0-9]+\.jpg|[0-9]{4,}_s[0-9]+\.png)")
+
+
+def competition_file_name(test_id: int) -> str:
+    """The competition template's name, `inference_{:04d}.jpg`: sorted names are sorted IDs."""
+    return f"inference_{int(test_id):04d}.jpg"
+
+
+def caption_file_name(line: int, seed: int) -> str:
+    return f"{line:04d}_s{seed}.png"
+
+
+def is_generated_folder(path: Path) -> bool:
+    """Whether `path` is this module's output: its record, and only images named as it names them."""
+    try:
+        record = json.loads((Path(path) / RECORD_NAME).read_text())
+    except (OSError, ValueError):
+        return False
+    others = [p for p in Path(path).iterdir() if p.name != RECORD_NAME]
+    return (isinstance(record, dict) and record.get("mode") in ("captions", "competition")
+            and all(p.is_file() and _OWN_FILE.fullmatch(p.name) for p in others))
+
+
+def check_outputs(out: str | Path, zip_path: str | Path | None = None, inputs=()) -> None:
+    """Refuse bad output paths before any model loads: --out must be new, empty or an earlier output
+    of this command, and hold no input; the zip must be a writable file outside --out."""
+    check_output_folder(out, "--out", is_generated_folder,
+                        "a folder written by generate.py (its generation.json and images only)", inputs=inputs)
+    if zip_path:
+        check_output_file(zip_path, "--zip")
+        if Path(out).resolve() in Path(zip_path).resolve().parents:
+            raise UserError(f"--zip {zip_path} lies inside --out {out}, which is replaced as a whole; put it elsewhere")
 
 
 def read_captions_file(path: str | Path) -> list[str]:
@@ -37,7 +73,8 @@ def read_captions_file(path: str | Path) -> list[str]:
         raise UserError(f"captions file {path} is empty")
     for number, line in enumerate(lines, start=1):
         if not normalize(line):
-            raise UserError(f"captions file {path}, line {number}: the caption is empty or has no letters/digits")
+            raise UserError(f"captions file {path}, line {number}: the caption is empty or has no letters/digits "
+                            f"({echo(line)})")
     return lines
 
 
@@ -65,18 +102,6 @@ def read_competition_test_data(pkl: str | Path, dictionary: str | Path) -> list[
             for t in competition.load_test_data(pkl)]
 
 
-def ensure_writable_dir(path: str | Path) -> Path:
-    path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(f"cannot write to output folder {path}: {exc.strerror or exc}") from None
-    return path
-
-
 def _save(image: np.ndarray, path: Path, fmt: str) -> None:
     with atomic.atomic_path(path) as tmp:
         Image.fromarray(image).save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
@@ -91,42 +116,46 @@ def write_record(out: Path, sampler: Sampler, **settings) -> Path:
 
 def generate_caption_files(sampler: Sampler, captions: Sequence[str], seeds: Sequence[int], out: str | Path,
                            truncation: float = 1.0, best_of: int = 1) -> list[Path]:
-    """Every caption x every seed -> out/LLLL_sS.png (LLLL = 0-based line number), plus the record."""
-    out = ensure_writable_dir(out)
+    """Every caption x every seed -> out/LLLL_sS.png (LLLL = 0-based line number), plus the record.
+    The folder is written aside and moved into place when complete (an earlier output is replaced)."""
+    check_outputs(out)
+    out = Path(out)
     images = sampler.grid(captions, seeds, truncation, best_of)
-    written = []
-    for line, row in enumerate(images):
-        for seed, image in zip(seeds, row):
-            path = out / f"{line:04d}_s{seed}.png"
-            _save(image, path, "PNG")
-            written.append(path)
-    write_record(out, sampler, mode="captions", seeds=[int(s) for s in seeds], truncation=float(truncation),
-                 best_of=int(best_of), images=len(written))
-    return written
+    names = []
+    with atomic.atomic_dir(out, owned=is_generated_folder) as tmp:
+        for line, row in enumerate(images):
+            for seed, image in zip(seeds, row):
+                names.append(caption_file_name(line, seed))
+                _save(image, tmp / names[-1], "PNG")
+        write_record(tmp, sampler, mode="captions", seeds=[int(s) for s in seeds], truncation=float(truncation),
+                     best_of=int(best_of), images=len(names))
+    return [out / name for name in names]
 
 
 def generate_competition(sampler: Sampler, test_rows: Sequence[tuple[int, str]], out: str | Path,
                          seed: int = 0, zip_path: str | Path | None = None, truncation: float = 1.0,
                          best_of: int = 1) -> list[Path]:
-    """One 64x64 JPEG per test ID: out/inference_ID.jpg, plus the record (generation.json, which
-    the folder reader ignores); optionally a submission zip of the images."""
-    out = ensure_writable_dir(out)
+    """One 64x64 JPEG per test ID: out/inference_0023.jpg (the template's names), plus the record
+    (generation.json, which the folder reader ignores); optionally a submission zip of the images.
+    Everything is written aside and moved into place when complete: an interrupted or failed run
+    (a full disk) leaves the old folder and zip as they were."""
+    check_outputs(out, zip_path)
+    out = Path(out)
     ids = [i for i, _ in test_rows]
     if len(set(ids)) != len(ids):
         raise UserError("test captions repeat an ID")
     images = sampler.generate([c for _, c in test_rows], [seed * COMPETITION_SEED_STRIDE + i for i in ids], truncation,
                               best_of)
-    written = []
-    for test_id, image in zip(ids, images):
-        path = out / f"inference_{test_id}.jpg"
-        _save(image, path, "JPEG")
-        written.append(path)
-    write_record(out, sampler, mode="competition", seed=int(seed), seed_stride=COMPETITION_SEED_STRIDE,
-                 truncation=float(truncation), best_of=int(best_of), images=len(written))
-    if zip_path:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in written:
-                archive.write(path, arcname=os.path.join("inference", path.name))
-        atomic.write_bytes(zip_path, buffer.getvalue())
-    return written
+    names = [competition_file_name(i) for i in ids]
+    with atomic.atomic_dir(out, owned=is_generated_folder) as tmp:
+        for name, image in zip(names, images):
+            _save(image, tmp / name, "JPEG")
+        write_record(tmp, sampler, mode="competition", seed=int(seed), seed_stride=COMPETITION_SEED_STRIDE,
+                     truncation=float(truncation), best_of=int(best_of), images=len(names))
+        if zip_path:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name in sorted(names):
+                    archive.write(tmp / name, arcname=os.path.join("inference", name))
+            atomic.write_bytes(zip_path, buffer.getvalue())
+    return [out / name for name in names]

@@ -284,3 +284,13 @@ class Sampler:
         emb = self.encode([caption_a, caption_b]).embeddings
         path = lerp(emb[0], emb[1], steps)
         return self.from_embeddings(path, np.repeat(self.noise([seed], truncation), steps, axis=0))
+
+
+def snapshot_grid_png(nets, generator, vocab, captions: list[str], seeds: list[int]) -> bytes:
+    """A snapshot's samples.png: `generator` (with the run's text encoder) over captions x seeds.
+    Here, not in snapshot.py, which stays the on-disk format alone (no import cycle)."""
+    from gan_core.models import Networks
+    from gan_core.sample.image_grid import compose_grid, to_png
+
+    sampler = Sampler(Networks(nets.config, nets.text_encoder, generator, None), vocab, warn_unknown=False)
+    return to_png(compose_grid(sampler.grid(captions, seeds), captions, [f"seed {s}" for s in seeds]))

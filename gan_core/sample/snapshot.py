@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from gan_core import UserError, atomic, legacy, storage
-from gan_core.config import ModelConfig, TextEncoderConfig
+from gan_core.config import ModelConfig
 from gan_core.data.text import Vocabulary
-from gan_core.sample.image_grid import compose_grid, to_png
 
 FORMAT = "gan_core.snapshot/1"
 _SNAPSHOT_DIR = re.compile(r"^epoch_(\d{4,})$")
@@ -38,15 +37,6 @@ def list_snapshots(run_dir: str | Path) -> list[Path]:
         return []
     found = [p for p in root.iterdir() if _SNAPSHOT_DIR.match(p.name) and (p / "model.json").is_file()]
     return sorted(found, key=lambda p: int(_SNAPSHOT_DIR.match(p.name).group(1)))
-
-
-def snapshot_grid_png(nets, generator, vocab, captions: list[str], seeds: list[int]) -> bytes:
-    """The snapshot's samples.png: `generator` (with the run's text encoder) over captions x seeds."""
-    from gan_core.models import Networks
-    from gan_core.sample.sampler import Sampler
-
-    sampler = Sampler(Networks(nets.config, nets.text_encoder, generator, None), vocab, warn_unknown=False)
-    return to_png(compose_grid(sampler.grid(captions, seeds), captions, [f"seed {s}" for s in seeds]))
 
 
 def save_snapshot(path: str | Path, model_config: ModelConfig, vocab: Vocabulary, text_encoder, generator,
@@ -67,12 +57,20 @@ def save_snapshot(path: str | Path, model_config: ModelConfig, vocab: Vocabulary
               **storage.weight_arrays(generator, "generator", float16)}
     if discriminator is not None:
         arrays.update(storage.weight_arrays(discriminator, "discriminator", float16))
-    with atomic.atomic_dir(path) as tmp:
+    with atomic.atomic_dir(path, owned=is_snapshot) as tmp:
         storage.save_weights(tmp / "weights.npz", arrays)
         (tmp / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
         if samples_png is not None:
             (tmp / "samples.png").write_bytes(samples_png)
     return Path(path)
+
+
+def is_snapshot(path: Path) -> bool:
+    """Whether `path` is a snapshot folder (what save_snapshot may replace): its model.json names the format."""
+    try:
+        return json.loads((Path(path) / "model.json").read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def read_meta(path: str | Path) -> dict:
@@ -91,11 +89,11 @@ def read_meta(path: str | Path) -> dict:
 
 def model_config_from_meta(meta: dict) -> ModelConfig:
     """The ModelConfig of a (migrated) model.json; a malformed one is a UserError."""
+    from gan_core.config import model_from_dict
+
     try:
-        model = dict(meta["model"])
-        model["text"] = TextEncoderConfig(**model["text"])
-        return ModelConfig(**model)
-    except (KeyError, TypeError, ValueError) as exc:
+        return model_from_dict(meta["model"])
+    except (KeyError, TypeError, ValueError, UserError) as exc:
         raise UserError(f"snapshot model config is corrupt ({exc})") from None
 
 
@@ -114,8 +112,12 @@ def has_discriminator(meta: dict) -> bool:
 
 
 def load_weights_into(path: str | Path, text_encoder, generator, discriminator=None) -> None:
-    """Assign a snapshot's weights, checking count and shapes: a mismatch is a clear error."""
+    """Assign a snapshot's weights, checking count, shapes and values: a mismatch, or a NaN or inf
+    (which would draw black images without a word), is a clear error."""
     arrays = read_weights(path)
+    bad = sorted(k for k, v in arrays.items() if np.issubdtype(v.dtype, np.floating) and not np.isfinite(v).all())
+    if bad:
+        raise UserError(f"snapshot {path} holds non-finite weights (NaN or inf) in {len(bad)} array(s), e.g. {bad[0]}")
     storage.assign_weights(text_encoder, arrays, "text_encoder", source=f"snapshot {path}")
     storage.assign_weights(generator, arrays, "generator", source=f"snapshot {path}")
     if discriminator is not None:

@@ -30,7 +30,8 @@ from gan_core import UserError, atomic, storage
 from gan_core import config as cfg
 from gan_core.data.competition import REPORT_IDS
 from gan_core.data.dataset import PipelineConfig, PreparedDataset, make_pipeline
-from gan_core.sample.snapshot import list_snapshots, save_snapshot, snapshot_grid_png, snapshot_name
+from gan_core.sample.sampler import snapshot_grid_png
+from gan_core.sample.snapshot import list_snapshots, save_snapshot, snapshot_name
 from gan_core.train import carry, text_source
 from gan_core.train.step import METRIC_NAMES
 
@@ -53,8 +54,15 @@ class TrainSummary:
     snapshots: list[str]
 
 
-def _check_resumable(run_dir: Path, config: cfg.TrainConfig) -> None:
-    """A rerun may change only RESUMABLE_KEYS of the run's saved config; checked before any write."""
+def _check_resumable(run_dir: Path, config: cfg.TrainConfig, dataset: PreparedDataset | None = None) -> None:
+    """A rerun may change only RESUMABLE_KEYS of the run's saved config, and must read a data set
+    with the run's vocabulary; checked before any write (a refused resume leaves the run as it was)."""
+    from gan_core.data.text import Vocabulary
+
+    vocab_path = run_dir / "vocab.json"
+    if dataset is not None and vocab_path.is_file() and Vocabulary.load(vocab_path).to_json() != dataset.vocab.to_json():
+        raise UserError(f"{run_dir} was trained on a data set with another vocabulary than {dataset.root}; "
+                        f"resume it with its own --data, or use a new --run-dir")
     path = run_dir / "config.json"
     if not path.is_file():
         return
@@ -171,7 +179,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
     run_dir = Path(run_dir)
     # Everything that can be refused is checked before the run dir is created or written to.
     dataset = PreparedDataset(data_dir)
-    _check_resumable(run_dir, config)
+    _check_resumable(run_dir, config, dataset)
     pretrained = config.model.text.mode == "pretrained"
     te_path = run_dir / "text_encoder.npz"
     source = None
@@ -278,17 +286,19 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
                                 tf.summary.scalar(k, v)
                             tf.summary.scalar("lr_scale", trainer.lr_scale)
                     epoch_end = step % steps_per_epoch == 0
-                    if epoch_end or step % config.state_every_steps == 0 or step >= total_steps or stop.requested:
-                        manager.save(checkpoint_number=step)
                     if epoch_end:
                         done = step // steps_per_epoch
+                        # The snapshot comes before the state: a kill between the two resumes from an
+                        # earlier state and writes this epoch's snapshot again (training is deterministic).
+                        if done == 1 or done % config.snapshot_every == 0 or step >= total_steps:
+                            snapshot(done)
                         rate = (time.perf_counter() - t0) / max(1, step - start_step)
                         log(f"epoch {done}/{config.epochs} (step {step}): D {last['d_loss']:.3f} G {last['g_loss']:.3f} "
                             f"real {last['d_real']:.2f} fake {last['d_fake']:.2f} wrong {last['d_wrong']:.2f} "
                             f"ms {last['ms']:.2f}; lr x{trainer.lr_scale:.2f}; {rate * steps_per_epoch / 60:.1f} min/epoch, "
                             f"ETA {rate * (total_steps - step) / 60:.0f} min")
-                        if done == 1 or done % config.snapshot_every == 0 or step >= total_steps:
-                            snapshot(done)
+                    if epoch_end or step % config.state_every_steps == 0 or step >= total_steps or stop.requested:
+                        manager.save(checkpoint_number=step)
                     if step >= total_steps or stop.requested:
                         break
             interrupted = stop.requested is not None

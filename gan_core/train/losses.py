@@ -45,3 +45,13 @@ def mode_seeking(images_a, images_b, noise_a, noise_b, eps: float = 1e-2, replic
     d_img = tf.reduce_mean(tf.abs(images_a - images_b), axis=[1, 2, 3])
     d_z = tf.reduce_mean(tf.abs(noise_a - noise_b), axis=1)
     return tf.reduce_mean(1.0 / (d_img / d_z + eps)) / replicas
+
+
+def lecam(real_scores, fake_scores, anchor_real, anchor_fake, replicas: int = 1):
+    """LeCam regulariser (Tseng et al. 2021, google/lecam-gan `lecam_reg`): keeps D's scores on real
+    images from rising above the running mean of its fake scores, and its fake scores from falling
+    below the running mean of its real ones: mean(relu(D(x) - a_F)^2) + mean(relu(a_R - D(G(z)))^2)."""
+    real = tf.cast(real_scores, tf.float32)
+    fake = tf.cast(fake_scores, tf.float32)
+    return (tf.reduce_mean(tf.square(tf.nn.relu(real - anchor_fake)))
+            + tf.reduce_mean(tf.square(tf.nn.relu(anchor_real - fake)))) / replicas

@@ -16,7 +16,8 @@ from pathlib import Path
 from gan_core import UserError
 from gan_core import config as cfg
 from gan_core.data.text import Vocabulary
-from gan_core.sample.snapshot import save_snapshot, snapshot_grid_png
+from gan_core.sample.sampler import snapshot_grid_png
+from gan_core.sample.snapshot import save_snapshot
 
 GENERATORS = ("raw", "ema")
 

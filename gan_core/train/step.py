@@ -43,6 +43,8 @@ class GANTrainer:
             self.opt_d = keras.optimizers.Adam(config.lr_d, beta_1=config.beta1, beta_2=config.beta2)
             self.ema_generator = build_generator(config.model, precision, name="ema_generator")
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            # LeCam's running means of D's real and fake scores (written once per step, cross-replica)
+            self.lecam_means = tf.Variable([0.0, 0.0], trainable=False, name="lecam_means")
             self.opt_g.build(self.networks.generator.trainable_variables)
             self.opt_d.build(self.d_variables)
         self.ema_generator.set_weights(self.networks.generator.get_weights())
@@ -70,9 +72,12 @@ class GANTrainer:
         return self.networks.discriminator.trainable_variables + extra
 
     def checkpoint_objects(self) -> dict:
-        return {"generator": self.networks.generator, "discriminator": self.networks.discriminator,
-                "text_encoder": self.networks.text_encoder, "ema_generator": self.ema_generator,
-                "ema_weights": self._ema_weights, "opt_g": self.opt_g, "opt_d": self.opt_d, "step": self.step}
+        objects = {"generator": self.networks.generator, "discriminator": self.networks.discriminator,
+                   "text_encoder": self.networks.text_encoder, "ema_generator": self.ema_generator,
+                   "ema_weights": self._ema_weights, "opt_g": self.opt_g, "opt_d": self.opt_d, "step": self.step}
+        if self.config.lecam_weight > 0:  # only then: states of runs without it stay restorable as they are
+            objects["lecam_means"] = self.lecam_means
+        return objects
 
     def restore(self, path: str) -> bool:
         """Restore a saved state; False when it predates "ema_weights" and so holds only part of the
@@ -182,6 +187,10 @@ class GANTrainer:
                 gp = tf.constant(0.0)
             d_real, d_fake, d_wrong = scores[:rows], scores[rows: 2 * rows], scores[2 * rows:]
             d_loss = d_loss_fn(d_real, d_fake, d_wrong, replicas) + gp
+            if cfg.lecam_weight > 0:
+                on = tf.cast(self.step >= cfg.lecam_start, tf.float32)
+                d_loss += on * cfg.lecam_weight * losses.lecam(d_real, d_fake, self.lecam_means[0],
+                                                               self.lecam_means[1], replicas)
         grads = tape.gradient(d_loss, self.d_variables)
         self.opt_d.apply_gradients(zip(grads, self.d_variables))
         return {"d_loss": d_loss, "d_real": mean(d_real), "d_fake": mean(d_fake), "d_wrong": mean(d_wrong), "gp": gp}
@@ -206,6 +215,10 @@ class GANTrainer:
     def _distributed_step(self, batch, with_gp: bool):
         per_replica = self.strategy.run(self._replica_step, args=(batch, with_gp))
         metrics = {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
+        if self.config.lecam_weight > 0:  # before lecam_start the means just track the latest scores
+            decay = tf.where(self.step < self.config.lecam_start, 0.0, self.config.lecam_decay)
+            self.lecam_means.assign(decay * self.lecam_means + (1.0 - decay) * tf.stack([metrics["d_real"],
+                                                                                          metrics["d_fake"]]))
         self._update_ema()
         self.step.assign_add(1)
         return metrics
