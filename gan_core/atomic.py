@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from gan_core import UserError
+from gan_core.outputs import is_replaceable
 
 # errors that say "this path cannot be written": turned into one line naming the path
 WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
@@ -124,8 +125,6 @@ def atomic_dir(path: str | os.PathLike, owned: Callable[[Path], bool] | None = N
     leaves either the old directory, or the new one, or a `.tmp-*` leftover that no loader treats
     as a dataset (and that the next write of `path` removes).
     """
-    from gan_core.outputs import is_replaceable
-
     path = Path(path)
     with _write_errors(path):
         path.parent.mkdir(parents=True, exist_ok=True)

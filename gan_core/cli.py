@@ -16,14 +16,12 @@ from typing import Callable
 
 from gan_core import UserError
 from gan_core.atomic import WRITE_ERRORS
+from gan_core.config import MAX_SEED
 from gan_core.outputs import echo
 
 NOTHING_WRITTEN = "interrupted: nothing was written"
 
 Main = Callable[..., int]
-
-MAX_SEED = 2**32 - 1  # seeds (and IDs) are 0..2^32-1, as numpy's legacy seeding: names stay short
-
 
 def check_seed(value: int, what: str = "--seed") -> int:
     if isinstance(value, bool) or not 0 <= int(value) <= MAX_SEED:

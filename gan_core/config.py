@@ -93,6 +93,7 @@ class TrainConfig:
     distribute: str = "none"  # "none", "mirrored" or "multiworker" (TF_CONFIG)
 
 
+MAX_SEED = 2**32 - 1  # seeds (and IDs) are 0..2^32-1, as numpy's legacy seeding: file names stay short
 DIFFAUGMENT_POLICIES = ("color", "translation", "cutout")  # gan_core.train.diffaug's, checked without TensorFlow
 
 
@@ -204,8 +205,8 @@ def validate(config: TrainConfig) -> None:
         (config.log_every >= 1, f"log_every must be at least 1, got {config.log_every}"),
         (config.sample_captions >= 1, f"sample_captions must be at least 1, got {config.sample_captions}"),
         (config.sample_seeds >= 1, f"sample_seeds must be at least 1, got {config.sample_seeds}"),
+        (0 <= config.seed <= MAX_SEED, f"seed must be an integer from 0 to {MAX_SEED}, got {config.seed}"),
     ]
-    checks.append((0 <= config.seed <= 2**32 - 1, f"seed must be an integer from 0 to {2**32 - 1}, got {config.seed}"))
     for ok, message in checks:
         if not ok:
             raise UserError(f"invalid config: {message}")

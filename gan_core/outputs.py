@@ -10,6 +10,7 @@ and the file itself must not be a folder.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -24,6 +25,16 @@ def echo(text: object, limit: int = ECHO_LIMIT) -> str:
     """`text` as repr, cut to about `limit` characters: a 1 MB caption is not echoed whole."""
     shown = repr(text)
     return shown if len(shown) <= limit else f"{shown[:limit]}... ({len(str(text))} characters)"
+
+
+def stored_format(folder: str | Path, name: str) -> str:
+    """The "format" field of the JSON file `name` in `folder` ("" when absent or unreadable): how a
+    command recognises the folders it wrote (a manifest, a model.json, a marker file)."""
+    try:
+        data = json.loads((Path(folder) / name).read_text())
+    except (OSError, ValueError):
+        return ""
+    return str(data.get("format", "")) if isinstance(data, dict) else ""
 
 
 def _nearest_existing(path: Path) -> Path:

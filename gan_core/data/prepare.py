@@ -29,7 +29,7 @@ from PIL import Image
 
 from gan_core import UserError, atomic
 from gan_core.data import competition, sources, text
-from gan_core.outputs import check_output_folder
+from gan_core.outputs import check_output_folder, stored_format
 
 FORMAT = "gan_core.dataset/1"
 DEFAULT_SIZES = (64, 76)
@@ -58,11 +58,7 @@ class PrepareConfig:
 
 def is_prepared_dataset(path: Path) -> bool:
     """Whether `path` is this module's output (what prepare may replace): its manifest names the format."""
-    try:
-        return str(json.loads((Path(path) / "manifest.json").read_text()).get("format", "")).startswith(
-            "gan_core.dataset/")
-    except (OSError, ValueError, AttributeError):
-        return False
+    return stored_format(path, "manifest.json").startswith("gan_core.dataset/")
 
 
 def check_output(source: str | Path, out: str | Path, config: PrepareConfig) -> None:

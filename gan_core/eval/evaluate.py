@@ -57,6 +57,12 @@ def well_formed(result, required) -> bool:
             and all(finite(v) for v in result.values() if isinstance(v, (int, float)) and not isinstance(v, bool)))
 
 
+def _trusted_cache(folder, kind: str, key, required):
+    """storage.read_cache, but only a well-formed result (else None: computed again)."""
+    result = storage.read_cache(folder, kind, key)
+    return result if well_formed(result, required) else None
+
+
 def _noop(fraction: float, message: str) -> None:
     pass
 
@@ -198,8 +204,7 @@ def default_scores_key(snapshot, dataset, seed: int = 0) -> dict:
 
 def cached_scores(snapshot, dataset, seed: int = 0) -> dict | None:
     """The snapshot's cached default scores (see default_scores_key), or None."""
-    result = storage.read_cache(snapshot, "scores_flowers", default_scores_key(snapshot, dataset, seed))
-    return result if well_formed(result, SCORE_FIELDS) else None
+    return _trusted_cache(snapshot, "scores_flowers", default_scores_key(snapshot, dataset, seed), SCORE_FIELDS)
 
 
 REALISM_FORMAT = "gan_core.realism/1"
@@ -250,8 +255,8 @@ def cached_realism(snapshot, dataset, seed: int = 0) -> dict | None:
         identity = network_identity()
     except UserError:
         return None
-    realism = storage.read_cache(snapshot, "realism", realism_key(Path(snapshot), dataset, seed, 1.0, identity))
-    return realism if well_formed(realism, REALISM_FIELDS) else None
+    return _trusted_cache(snapshot, "realism", realism_key(Path(snapshot), dataset, seed, 1.0, identity),
+                          REALISM_FIELDS)
 
 
 def competition_images(sampler, dataset, seed: int = 0, truncation: float = 1.0,
@@ -304,15 +309,13 @@ def evaluate_checkpoint(checkpoint, data_dir, evaluator_name: str = "flowers", p
     alignment_identity = _identity(alignment) if alignment is not None else _shipped_identity("alignment")
     key = scores_key(snapshot, dataset, seed, evaluator_name, evaluator_identity, references_identity,
                      alignment_identity, truncation, best_of) if evaluator_identity else None
-    result = storage.read_cache(snapshot, kind, key) if use_cache and key is not None else None
-    result = result if well_formed(result, SCORE_FIELDS) else None
+    result = _trusted_cache(snapshot, kind, key, SCORE_FIELDS) if use_cache and key is not None else None
     cached = result is not None
     realism = rkey = None
     if inception:
         extractor = extractor or inception_extractor()
         rkey = realism_key(snapshot, dataset, seed, truncation, extractor.identity, best_of)
-        realism = storage.read_cache(snapshot, "realism", rkey) if use_cache else None
-        realism = realism if well_formed(realism, REALISM_FIELDS) else None
+        realism = _trusted_cache(snapshot, "realism", rkey, REALISM_FIELDS) if use_cache else None
         cached = cached and realism is not None
     if cached:
         progress(1.0, f"cached next to {snapshot}")

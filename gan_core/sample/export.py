@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from gan_core import UserError, atomic, storage
-from gan_core.outputs import check_output_folder
+from gan_core.outputs import check_output_folder, stored_format
 from gan_core.sample.snapshot import list_snapshots, read_meta, text_encoder_digest
 
 RUN_FILES = ("config.json", "metrics.csv", "sample_captions.json", "vocab.json", "train.log", "text_encoder.json")
@@ -33,11 +33,8 @@ def is_export(path: Path) -> bool:
     """Whether `path` is export_run's output: its marker, or (exports made before the marker) the
     export layout alone: config.json and snapshots/, and nothing a run dir has besides (no state/)."""
     path = Path(path)
-    try:
-        if json.loads((path / MARKER).read_text()).get("format") == MARKER_FORMAT:
-            return True
-    except (OSError, ValueError, AttributeError):
-        pass
+    if stored_format(path, MARKER) == MARKER_FORMAT:
+        return True
     names = {p.name for p in path.iterdir()} if path.is_dir() else set()
     return {"config.json", "snapshots"} <= names and names <= _EXPORT_NAMES
 

@@ -21,6 +21,7 @@ import numpy as np
 from gan_core import UserError, atomic, legacy, storage
 from gan_core.config import ModelConfig
 from gan_core.data.text import Vocabulary
+from gan_core.outputs import stored_format
 
 FORMAT = "gan_core.snapshot/1"
 _SNAPSHOT_DIR = re.compile(r"^epoch_(\d{4,})$")
@@ -67,10 +68,7 @@ def save_snapshot(path: str | Path, model_config: ModelConfig, vocab: Vocabulary
 
 def is_snapshot(path: Path) -> bool:
     """Whether `path` is a snapshot folder (what save_snapshot may replace): its model.json names the format."""
-    try:
-        return json.loads((Path(path) / "model.json").read_text()).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
+    return stored_format(path, "model.json") == FORMAT
 
 
 def read_meta(path: str | Path) -> dict:

@@ -30,6 +30,7 @@ from gan_core import UserError, atomic, storage
 from gan_core import config as cfg
 from gan_core.data.competition import REPORT_IDS
 from gan_core.data.dataset import PipelineConfig, PreparedDataset, make_pipeline
+from gan_core.data.text import Vocabulary
 from gan_core.sample.sampler import snapshot_grid_png
 from gan_core.sample.snapshot import list_snapshots, save_snapshot, snapshot_name
 from gan_core.train import carry, text_source
@@ -57,8 +58,6 @@ class TrainSummary:
 def _check_resumable(run_dir: Path, config: cfg.TrainConfig, dataset: PreparedDataset | None = None) -> None:
     """A rerun may change only RESUMABLE_KEYS of the run's saved config, and must read a data set
     with the run's vocabulary; checked before any write (a refused resume leaves the run as it was)."""
-    from gan_core.data.text import Vocabulary
-
     vocab_path = run_dir / "vocab.json"
     if dataset is not None and vocab_path.is_file() and Vocabulary.load(vocab_path).to_json() != dataset.vocab.to_json():
         raise UserError(f"{run_dir} was trained on a data set with another vocabulary than {dataset.root}; "
