@@ -1,4 +1,4 @@
-"""Bytes for the download buttons: PNG strips, animated GIFs and the report-grid tables."""
+"""Bytes for the download buttons: PNG strips, animated GIFs; the report grid's tiles table."""
 
 from __future__ import annotations
 
@@ -27,27 +27,10 @@ def gif(images: np.ndarray, scale: int = 2, frame_ms: int = 150, bounce: bool = 
     return buffer.getvalue()
 
 
-def grid_table(rows, seeds: np.ndarray, truncation: float = 1.0, best_of: int = 1) -> pd.DataFrame:
-    """One line per cell of rows (gan_core.explore.report_grid.GridRow) x columns: row, column, test ID ('' for
-    free text), caption, seed, truncation, best_of — enough to rebuild the grid exactly with Sampler.generate."""
-    records = []
-    for r, row in enumerate(rows):
-        for c in range(seeds.shape[1]):
-            records.append({"row": r + 1, "column": c + 1, "test_id": "" if row.test_id is None else str(row.test_id),
-                            "caption": row.caption, "seed": int(seeds[r, c]), "truncation": float(truncation),
-                            "best_of": int(best_of)})
-    return pd.DataFrame(records)
+def grid_table(state, rows) -> pd.DataFrame:
+    """The tiles CSV (gan_core.explore.report_grid.tiles_csv: one line per cell of the drawable rows)
+    as a table, exactly what Download CSV saves and `scripts/report_grid.py --grid` reads."""
+    from gan_core.explore.report_grid import tiles_csv
 
-
-def grid_markdown(rows, seeds: np.ndarray, snapshot: str, truncation: float = 1.0, best_of: int = 1) -> str:
-    """A Markdown table shaped like the grid: one line per caption (gan_core.explore.report_grid.GridRow), each
-    cell's seed; the snapshot, truncation psi and best-of N above it."""
-    cols = seeds.shape[1]
-    lines = [f"Snapshot: `{snapshot}`; truncation psi {truncation:g}; best of {int(best_of)} by the GAN's D", "",
-             "| ID | caption | " + " | ".join(f"seed col {c + 1}" for c in range(cols)) + " |",
-             "|---|---|" + "---|" * cols]
-    for r, row in enumerate(rows):
-        caption = row.caption.replace("|", "\\|")
-        test_id = "free text" if row.test_id is None else row.test_id
-        lines.append(f"| {test_id} | {caption} | " + " | ".join(str(int(s)) for s in seeds[r]) + " |")
-    return "\n".join(lines) + "\n"
+    return pd.read_csv(io.StringIO(tiles_csv(state, rows)), dtype={"test_id": str, "latent": str},
+                       keep_default_na=False)

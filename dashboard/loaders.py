@@ -200,3 +200,60 @@ def nearest_training_images(snapshot: str, data_root: str, caption: str, seeds: 
     nearest = real[index]
     distance = np.linalg.norm(pixel_features(generated) - pixel_features(nearest), axis=1)
     return generated, nearest, distance
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring real images of the same classes…")
+def reference_diversity(data_root: str, captions: tuple[str, ...], per_caption: int,
+                        evaluator_path: str | None) -> dict:
+    """The references of the diversity numbers, measured like a snapshot: real training images of
+    the captions' classes ("real") and one image repeated ("collapse")."""
+    from gan_core.eval.baselines import same_class_grid
+    from gan_core.eval.diversity import measure_snapshot
+
+    dataset = load_dataset(data_root)
+    predict = load_evaluator(evaluator_path).predict if evaluator_path else None
+    real, _ = same_class_grid(dataset, list(captions), per_caption)
+    collapse = np.broadcast_to(real[:1, :1], real.shape).copy()
+    return {"real": measure_snapshot(real, predict), "collapse": measure_snapshot(collapse, predict)}
+
+
+
+def snapshot_quality(snapshot: str, data_root: str) -> dict:
+    """The cached competition score and flowers FID of a snapshot (seed 0, psi 1), {} when not scored."""
+    from gan_core.eval.evaluate import cached_scores
+
+    result = cached_scores(snapshot, load_dataset(data_root)) or {}
+    return {k: result.get(k) for k in ("score", "fid_flowers")} if result else {}
+
+
+@st.cache_data(max_entries=16, show_spinner="Searching the training images…")
+def nearest_training_features(snapshot: str, data_root: str, caption: str, seeds: tuple[int, ...],
+                              evaluator_path: str):
+    """The memorisation check in the flowers evaluator's penultimate features: (generated uint8
+    [S, 64, 64, 3], nearest training image uint8 [S, 64, 64, 3], feature distance [S], the real
+    baseline: baseline_summary of each test image's distance to its nearest training image)."""
+    from gan_core.eval.neighbours import baseline_summary, feature_bank, nearest_training, real_test_baseline
+
+    dataset = load_dataset(data_root)
+    evaluator = load_evaluator(evaluator_path)
+    bank = feature_bank(dataset, evaluator)
+    generated = generate_pairs(snapshot, (caption,) * len(seeds), seeds)
+    _, features = evaluator.predict(generated.astype(np.float32))
+    rows, distance = nearest_training(np.asarray(features), bank)
+    nearest = np.asarray(dataset.images(64))[rows]
+    return generated, nearest, distance, baseline_summary(real_test_baseline(bank))
+
+
+@st.cache_data(max_entries=4, show_spinner="Measuring the real baseline in pixels…")
+def pixel_test_baseline(data_root: str, sample: int = 200) -> dict:
+    """The pixel-space real baseline: RMS distance of a seeded sample of test images to their
+    nearest training image (uint8 rows, chunked by nearest_real: no float copy of the data set)."""
+    from gan_core.eval.diversity import nearest_real
+    from gan_core.eval.neighbours import baseline_summary
+
+    dataset = load_dataset(data_root)
+    images = np.asarray(dataset.images(64))
+    test = np.random.default_rng(0).permutation(np.asarray(dataset.test_rows))[:sample]
+    train = images[dataset.train_rows].reshape(len(dataset.train_rows), -1)
+    _, distance = nearest_real(images[test].reshape(len(test), -1), train)
+    return baseline_summary(distance / (255.0 * np.sqrt(train.shape[1])))

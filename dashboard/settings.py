@@ -15,6 +15,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_RUN = "default"  # the shipped checkpoint, checkpoints/default
+SHIPPED_EVALUATOR = REPO / "checkpoints" / "evaluator"
+WHERE_HINT = "set `-- --checkpoints DIR` after `streamlit run dashboard/app.py`, or the GAN_CHECKPOINTS variable"
 
 
 @dataclass(frozen=True)
@@ -23,12 +25,27 @@ class Roots:
     data: Path  # a prepared data set (scripts/prepare_data.py)
 
     @property
+    def evaluator_root(self) -> Path:
+        """<checkpoints>/evaluator, or the shipped checkpoints/evaluator when the chosen root has none
+        (a folder of one's own runs rarely holds the evaluation models)."""
+        own = self.checkpoints / "evaluator"
+        return own if own.is_dir() or not SHIPPED_EVALUATOR.is_dir() else SHIPPED_EVALUATOR
+
+    @property
+    def evaluator_note(self) -> str | None:
+        """A line saying that the shipped evaluator is used, or None when the root holds its own."""
+        if self.evaluator_root == self.checkpoints / "evaluator":
+            return None
+        return (f"`{self.checkpoints}` has no `evaluator/` folder: scores use the shipped evaluator "
+                f"`{SHIPPED_EVALUATOR}`.")
+
+    @property
     def flowers_evaluator(self) -> Path:
-        return self.checkpoints / "evaluator" / "flowers"
+        return self.evaluator_root / "flowers"
 
     @property
     def alignment(self) -> Path:
-        return self.checkpoints / "evaluator" / "alignment"
+        return self.evaluator_root / "alignment"
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:

@@ -52,6 +52,9 @@ def test_checkpoints_page_lists_runs_and_their_problems(app_env):
     assert "tiny — epoch 1" in [c for e in at.image for c in e.captions]
     at.radio(key="curve_x").set_value("epoch").run()
     assert not at.exception and at.get("plotly_chart")
+    at.select_slider(key="curve_smooth").set_value(5).run()
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert not at.exception and spec.count('"showticklabels":true') >= 2
 
 
 @pytest.mark.slow
@@ -105,6 +108,8 @@ def test_generate_page_says_what_is_wrong_with_a_caption(app_env):
 
 @pytest.mark.slow
 def test_report_grid_records_every_cell_seed(app_env, workspace):
+    """The table under the preview names every cell: its row, column, test ID or caption, seed, psi
+    and N (locks, re-rolls and save/load are tests/test_report_grid_page.py)."""
     from gan_core.data.dataset import PreparedDataset
 
     test_ids = list(PreparedDataset(workspace.data).test_captions["ID"].astype(int))
@@ -113,35 +118,20 @@ def test_report_grid_records_every_cell_seed(app_env, workspace):
     for r in range(4):
         at.text_input(key=f"report_row_{r}").set_value(str(test_ids[r]))
     at.text_input(key="report_row_4").set_value("a flower with yellow petals").run()
-    assert not at.error
-    cells = [e for e in at.image if e.captions and e.captions[0].startswith("seed")]
-    assert len(cells) == 25
+    assert not at.error and not at.exception
+    previews = [e for e in at.image if e.captions and e.captions[0].startswith("The PNG that Download PNG saves")]
+    assert len(previews) == 1
     table = at.dataframe[0].value
     assert len(table) == 25 and list(table["seed"][:5]) == [0, 1, 2, 3, 4]
     assert list(table["test_id"][:5]) == [str(test_ids[0])] * 5 and table["caption"].iloc[-1] == "a flower with yellow petals"
-
-    at.button(key="reroll_2_3").click().run()  # one cell
-    table = at.dataframe[0].value
-    cell = table[(table["row"] == 3) & (table["column"] == 4)]["seed"].item()
-    assert cell != 3 and (table[table["column"] == 4]["seed"] == 3).sum() == 4
-
-    at.checkbox(key="lock_0").check().run()
-    at.button(key="reroll_all").click().run()  # every unlocked column gets one new seed
-    table = at.dataframe[0].value
-    assert (table[table["column"] == 1]["seed"] == 0).all()
-    for c in range(2, 6):
-        assert table[table["column"] == c]["seed"].nunique() == 1 and table[table["column"] == c]["seed"].iloc[0] > 4
-    assert {b.label for b in at.download_button} == {"Download PNG", "Download CSV", "Download MD"}
+    assert {"Download PNG", "Download CSV", "Download MD", "Save grid (JSON)"} <= {b.label for b in at.download_button}
     assert (table["truncation"] == 1.0).all()
-    before = [e.value for e in at.image if e.captions and e.captions[0].startswith("seed")]
-    at.slider(key="report_psi").set_value(0.75).run()  # psi: new images, recorded on every tile
+    before = previews[0].value
+    at.slider(key="report_psi").set_value(0.75).run()  # psi: a new PNG, recorded on every unlocked cell
     table = at.dataframe[0].value
     assert (table["truncation"] == 0.75).all() and len(table) == 25
-    at.selectbox(key="report_best_of").set_value(2).run()  # best of 2: recorded on every tile
-    table = at.dataframe[0].value
-    assert (table["best_of"] == 2).all() and (table["truncation"] == 0.75).all() and not at.exception
-    after = [e.value for e in at.image if e.captions and e.captions[0].startswith("seed")]
-    assert len(after) == 25 and all(a != b for a, b in zip(after, before))
+    after = [e for e in at.image if e.captions and e.captions[0].startswith("The PNG that Download PNG saves")]
+    assert len(after) == 1 and after[0].value != before
     at.text_input(key="report_row_4").set_value("?!").run()  # an empty caption is named by its row
     assert "Row 5: the caption '?!' is empty" in texts(at.error) and not at.exception
 
@@ -183,6 +173,22 @@ def test_embeddings_page_map_similarity_and_disk_cache(app_env, workspace):
 
 
 @pytest.mark.slow
+def test_embeddings_page_labels_own_captions_reports_a_bad_line_and_highlights_a_search(app_env):
+    at = open_page("embeddings")
+    at.text_area(key="emb_own").set_value("a flower with blue petals\n\n?!?\na red flower").run()
+    assert not at.exception
+    assert "Line 3: the caption '?!?' is empty" in texts(at.error)  # named by its line number in the box
+    assert "2 yours" in texts(at.caption)  # lines 1 and 4 still drawn
+    figure = at.get("plotly_chart")[0].proto.spec
+    assert "1: a flower with blue" in figure and "4: a red flower" in figure  # labels on the map
+    at.text_input(key="emb_search").set_value("blue").run()
+    assert "contain “blue” (ringed)" in texts(at.caption)
+    assert "contains “blue”" in at.get("plotly_chart")[0].proto.spec
+    assert at.toggle(key="emb_compare").proto.help.startswith("Draws a second")  # the tiny run trains its encoder
+    assert "Click a point" in texts(at.caption)
+
+
+@pytest.mark.slow
 def test_scores_page_scores_once_then_reads_the_cache(app_env, workspace):
     if not workspace.evaluator:
         pytest.fail("gan_core.eval.evaluators.flowers / gan_core.eval.alignment are missing: cannot train the tiny evaluator")
@@ -194,7 +200,9 @@ def test_scores_page_scores_once_then_reads_the_cache(app_env, workspace):
     assert {"score (lower is better)", "IS", "class top-1"} <= names
     assert len(list((workspace.tiny_run / "snapshots" / "epoch_0002").glob("scores_flowers_*.json"))) == 1
     history = at.dataframe[-1].value
-    assert list(history["epoch"]) == [2] and {"score (lower is better)", "FID", "R-precision"} <= set(history)
+    assert list(history["epoch"]) == [2] and {"score (lower is better)", "FID (flowers features)", "R-precision"} <= set(history)
+    assert "Lower is better for score (lower is better), " in texts(at.caption)
+    assert not {"sat. white", "sat. black"} & {m.label for m in at.metric} or len(at.metric) >= 6  # no half row
     at.button(key="score_snapshot").click().run()
     assert "Loaded from the cache" in texts(at.success)
     # no folder typed: said so; a folder outside the checkpoints root is refused
@@ -203,6 +211,36 @@ def test_scores_page_scores_once_then_reads_the_cache(app_env, workspace):
     at.text_input(key="score_folder").set_value("../../").run()
     at.button(key="score_folder_go").click().run()
     assert "outside the folders this app may read" in texts(at.error)
+
+
+@pytest.mark.slow
+def test_scores_page_scores_a_folder_skips_links_out_and_adds_it_to_the_table(app_env, workspace, tmp_path):
+    """A folder of inference images (here inside the checkpoints root; under the repository works the
+    same way): a link that resolves outside the folder is skipped and never read."""
+    import numpy as np
+    from PIL import Image
+
+    from gan_core.data.dataset import PreparedDataset
+
+    ids = list(PreparedDataset(workspace.data).test_captions["ID"].astype(int))[:4]
+    folder = workspace.checkpoints / "tiny" / "inference_check"
+    folder.mkdir(exist_ok=True)
+    for k, test_id in enumerate(ids[:3]):
+        Image.fromarray(np.full((64, 64, 3), 40 * k + 30, np.uint8)).save(folder / f"inference_{test_id}.jpg")
+    outside = tmp_path / "secret.jpg"
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(outside)
+    link = folder / f"inference_{ids[3]}.jpg"
+    if not link.is_symlink():
+        link.symlink_to(outside)
+    at = open_page("scores")
+    at.text_input(key="score_folder").set_value(str(folder)).run()
+    at.button(key="score_folder_go").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert f"Skipped inference_{ids[3]}.jpg" in texts(at.warning)
+    assert "score (lower is better)" in {m.label for m in at.metric}
+    assert "Download the folder's scores (JSON)" in {b.label for b in at.download_button}
+    history = at.dataframe[-1].value
+    assert any(str(e).startswith("folder ") and "inference_check" in str(e) for e in history["evaluator"]), list(history["evaluator"])
 
 
 @pytest.mark.slow
@@ -233,17 +271,42 @@ def test_mode_collapse_page_measures_each_snapshot_once(app_env, workspace):
     assert not at.error, texts(at.error)
     assert not [b for b in at.button if b.key == "mc_measure"]  # redrawn at once without the button
     table = at.dataframe[0].value
-    assert list(table["epoch"]) == [1, 2]
-    assert (table["pixel diversity within captions"] > 0).all()
+    snapshots = table[table["state"] != "reference"]
+    assert list(snapshots["epoch"]) == [1, 2]
+    assert (snapshots["pixel diversity within captions"] > 0).all() and (snapshots["± pixel within"] >= 0).all()
+    # beside the numbers, the references: real images of the captions' classes, and one image repeated
+    assert list(table["snapshot"].iloc[-2:]) == ["real images, same classes", "collapse: one image repeated"]
+    real, collapse = table.iloc[-2], table.iloc[-1]
+    assert real["pixel diversity within captions"] > 0 and collapse["pixel diversity within captions"] < 1e-6
     if workspace.evaluator:
-        assert table["distinct predicted classes"].between(1, 102).all()
+        assert snapshots["distinct predicted classes"].between(1, 102).all()
+        assert collapse["distinct predicted classes"] == 1
     assert len(list((workspace.tiny_run / "snapshots").glob("*/diversity_*.json"))) >= 2
     at.run()
     assert not [b for b in at.button if b.key == "mc_measure"]  # all measured: nothing left to do
     grid, nearest = at.image[0], at.image[1]
     assert "rows are snapshots" in grid.captions[0] and "nearest training image" in nearest.captions[0]
+    assert "Real baseline: a real test image lies at" in texts(at.caption)
+    at.radio(key="mc_nn_space").set_value("pixels").run()
+    assert "RMS pixel difference" in at.image[1].captions[0] and "Real baseline" in texts(at.caption)
     at.text_area(key="mc_captions").set_value("a red flower\n???").run()  # named like on the other pages
     assert "Caption 2: the caption '???' is empty" in texts(at.error) and not at.exception
+
+
+@pytest.mark.slow
+def test_mode_collapse_alarm_is_quiet_on_other_seeds_and_fires_on_a_collapse(app_env):
+    """The page's own check: the sidebar's snapshot with other seeds (no alarm), and one of its
+    images repeated (the alarm fires)."""
+    at = open_page("mode_collapse")
+    at.text_input(key="mc_seeds").set_value("0-7").run()
+    at.button(key="mc_check").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    verdicts = texts(at.success)
+    assert "Other seeds of the same snapshot: no alarm" in verdicts
+    assert "One image repeated: the alarm fires on" in verdicts and "pixel diversity within captions" in verdicts
+    samples = at.dataframe[-1].value
+    assert list(samples["sample"]) == ["seeds 0-7", "seeds 1000-1007", "one image repeated"]
+    assert samples["pixel diversity within captions"].iloc[0] != samples["pixel diversity within captions"].iloc[1]
 
 
 @pytest.mark.slow
@@ -267,9 +330,13 @@ def test_every_page_explains_an_empty_or_missing_checkpoints_root(page, monkeypa
     monkeypatch.setenv("GAN_DATA", str(tmp_path / "no_data"))
     at = open_page(page)
     assert "No runs under" in texts(at.info) + texts(at.sidebar.info)
+    shown = texts(at.info) + texts(at.sidebar.info)
+    assert "GAN_CHECKPOINTS" in shown and "--checkpoints DIR" in shown  # which flag or variable to set
+    assert "shipped evaluator" in texts(at.sidebar.caption)  # tmp_path has no evaluator/: said so
     monkeypatch.setenv("GAN_CHECKPOINTS", str(Path(tmp_path) / "missing"))
     at = open_page(page)
     assert "checkpoints folder not found" in texts(at.error) + texts(at.sidebar.error)
+    assert "--checkpoints DIR" in texts(at.error) + texts(at.sidebar.error)
 
 
 def test_roots_come_from_arguments_then_environment_then_defaults(tmp_path):
@@ -280,3 +347,15 @@ def test_roots_come_from_arguments_then_environment_then_defaults(tmp_path):
     assert roots([], env).checkpoints == (tmp_path / "env").resolve() and roots([], env).data == tmp_path / "data"
     chosen = roots(["-q", "--checkpoints", str(tmp_path / "arg")], env)  # unknown arguments are ignored
     assert chosen.checkpoints == (tmp_path / "arg").resolve() and chosen.flowers_evaluator.parent.name == "evaluator"
+
+
+def test_a_checkpoints_root_without_an_evaluator_falls_back_to_the_shipped_one_and_says_so(tmp_path):
+    from dashboard.settings import REPO, roots
+
+    mine = roots(["--checkpoints", str(tmp_path)], {})
+    assert mine.flowers_evaluator == REPO / "checkpoints" / "evaluator" / "flowers"
+    assert mine.alignment == REPO / "checkpoints" / "evaluator" / "alignment"
+    assert str(REPO / "checkpoints" / "evaluator") in mine.evaluator_note and str(tmp_path) in mine.evaluator_note
+    (tmp_path / "evaluator").mkdir()
+    own = roots(["--checkpoints", str(tmp_path)], {})
+    assert own.flowers_evaluator == tmp_path.resolve() / "evaluator" / "flowers" and own.evaluator_note is None

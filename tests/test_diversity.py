@@ -129,3 +129,68 @@ def test_collapse_flags_any_diversity_metric_that_falls():
     assert flags[0] == [] and set(flags[1]) == {"feature_across", "pixel_across", "distinct_classes"}
     assert flags[2] == ["feature_within"]  # NaN counts as not measured, not as a drop
     assert collapse_flags(records, threshold=0.9) == [[], [], []]
+
+
+def test_seed_bootstrap_spread_shrinks_with_more_seeds_and_is_zero_for_one_image():
+    from gan_core.eval.diversity import seed_bootstrap
+
+    rng = np.random.default_rng(5)
+    few, many = seed_bootstrap(rng.normal(size=(3, 6, 4))), seed_bootstrap(rng.normal(size=(3, 48, 4)))
+    assert 0 < many["within"] < few["within"] and 0 < many["across"] < few["across"]
+    same = seed_bootstrap(np.zeros((3, 8, 4)), classes=np.zeros((3, 8), int))
+    assert same == {"within": 0.0, "across": 0.0, "classes": 0.0}
+    assert seed_bootstrap(rng.normal(size=(3, 6, 4)))["classes"] is None
+
+
+def test_beyond_noise_needs_a_fall_larger_than_the_spread():
+    from gan_core.eval.diversity import beyond_noise
+
+    assert not beyond_noise(24, 21, 2.5, 2.4)  # the 24 -> 21 classes "alarm" of issue 26: noise
+    assert beyond_noise(24, 1, 2.5, 0.0)
+    assert not beyond_noise(24, 30, 2.5, 2.4)  # a rise is no alarm
+    assert not beyond_noise(1.0, 0.95, 0.001, 0.001, threshold=0.1)  # significant but small: below threshold
+    assert not beyond_noise(1.0, 0.0, None, 0.1)  # no noise estimate: no verdict
+
+
+def test_still_forming_marks_snapshots_far_from_the_runs_best_quality():
+    from gan_core.eval.diversity import still_forming
+
+    # the shipped run's flowers FID: epoch 1 (46.8) is coloured blocks, the rest within 2x of the best
+    assert still_forming([46.8, 12.66, 10.21, 9.65, None, 9.09]) == [True, False, False, False, False, False]
+    assert still_forming([None, float("nan")]) == [False, False]
+
+
+def sampled(grid_seed: int, captions: int = 4, seeds: int = 8) -> np.ndarray:
+    """A fixed "generator": each caption a colour, each seed a brightness and colour shift of the whole
+    image (images differ as wholes, as a generator's do) plus pixel noise."""
+    rng = np.random.default_rng(grid_seed)
+    base = np.linspace(40, 200, captions)[:, None, None, None, None]
+    shift = rng.normal(0, 30, size=(captions, seeds, 1, 1, 3))
+    return np.clip(base + shift + rng.normal(0, 20, size=(captions, seeds, 64, 64, 3)), 0, 255).astype(np.uint8)
+
+
+def predict_means(images):
+    """A stand-in classifier on mean colours (3 classes, 3 features); the real evaluator is used on the page."""
+    means = images.reshape(len(images), -1, 3).mean(1)
+    return np.stack([means[:, 0], 255 - means[:, 0], np.abs(means[:, 0] - 128)], 1), means
+
+
+def test_alarm_is_quiet_on_other_seeds_of_the_same_model_and_fires_on_one_image_repeated():
+    from gan_core.eval.diversity import NOISE_Z
+
+    samples = [measure_snapshot(sampled(s), predict_means) for s in range(6)]
+    first = samples[0]
+    assert len({s["pixel_within"] for s in samples}) == 6  # other seeds: other numbers...
+    assert collapse_flags(samples, threshold=0.0, z=NOISE_Z) == [[]] * 6  # ...all within the noise
+    grid = sampled(0)
+    collapsed = measure_snapshot(np.broadcast_to(grid[:1, :1], grid.shape).copy(), predict_means)
+    flags = collapse_flags([first, collapsed], threshold=0.1, z=NOISE_Z)
+    assert flags[0] == [] and {"pixel_within", "pixel_across", "feature_within", "feature_across"} <= set(flags[1])
+
+
+def test_collapse_flags_skip_still_forming_snapshots_on_both_sides():
+    records = [{"pixel_within": 0.1, "pixel_within_sd": 0.001}, {"pixel_within": 0.5, "pixel_within_sd": 0.01},
+               {"pixel_within": 0.2, "pixel_within_sd": 0.01}]
+    assert collapse_flags(records, 0.1, metrics=("pixel_within",), z=2.0) == [[], [], ["pixel_within"]]
+    # epoch 1 left out: nothing to compare epoch 2 with; a fall from a left-out snapshot is no alarm
+    assert collapse_flags(records[1:], 0.1, metrics=("pixel_within",), z=2.0, skip=[True, False]) == [[], []]

@@ -144,6 +144,22 @@ def test_checkpoint_equals_scoring_the_generated_folder_and_is_cached(world, mod
     assert again["cached"] is True and again["score"] == scored["score"]
 
 
+@pytest.mark.parametrize("bad", ["abc", None, float("nan")])
+def test_a_malformed_cached_score_is_recomputed(world, models, bad):
+    evaluator, alignment = models
+    good = evaluation.evaluate_checkpoint(world.run, world.data, evaluator=evaluator, alignment=alignment)
+    cache = next(resolve_checkpoint(world.run).glob("scores_flowers_*.json"))
+    stored = json.loads(cache.read_text())
+    stored["result"]["score"] = bad  # the right key, a malformed result (json writes nan as NaN)
+    cache.write_text(json.dumps(stored))
+
+    before = evaluation.evaluations_run
+    again = evaluation.evaluate_checkpoint(world.run, world.data, evaluator=evaluator, alignment=alignment)
+    assert evaluation.evaluations_run == before + 1 and again["cached"] is False
+    assert again["score"] == pytest.approx(good["score"], rel=1e-6)
+    assert json.loads(cache.read_text())["result"]["score"] == again["score"]  # the cache is mended
+
+
 def test_cli_folder_with_bad_files_and_errors(world, tmp_path, capsys):
     """The script's one real subprocess run, then its errors through main in-process."""
     dataset = PreparedDataset(world.data)

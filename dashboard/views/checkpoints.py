@@ -5,8 +5,17 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import (check_captions, display_path, page_roots, parse_seeds, show_notes, shown_errors,
-                                  snapshot_ui)
+from dashboard.components import (
+    check_captions,
+    display_path,
+    page_roots,
+    parse_seeds,
+    show_notes,
+    shown_errors,
+    snapshot_ui,
+)
+from dashboard.settings import WHERE_HINT
+from gan_core import UserError
 from gan_core.explore.runs import METRIC_COLUMNS, list_runs, read_metrics, sample_captions, summarize_run
 from gan_core.sample.image_grid import compose_grid, to_png
 
@@ -18,11 +27,13 @@ st.caption(f"Runs under `{display_path(roots.checkpoints, roots.checkpoints)}`")
 
 def loss_curves_ui(summaries) -> None:
     names = [s.name for s in summaries]
-    left, mid, right = st.columns([2, 3, 1])
+    left, mid, right, smooth_box = st.columns([2, 3, 1, 1.2])
     logged = [s.name for s in summaries if s.steps_done] or names
     chosen = left.multiselect("Runs", names, default=logged[:3], key="curve_runs")
     metrics = mid.multiselect("Metrics", list(METRIC_COLUMNS), default=["d_loss", "g_loss"], key="curve_metrics")
     x_axis = right.radio("x-axis", ["step", "epoch"], horizontal=True, key="curve_x")
+    window = smooth_box.select_slider("Smoothing", [1, 5, 11, 25, 51, 101], value=1, key="curve_smooth",
+                                      help="A centred moving average over this many logged points (1: raw).")
     if not chosen or not metrics:
         st.info("Choose at least one run and one metric.")
         return
@@ -31,6 +42,8 @@ def loss_curves_ui(summaries) -> None:
         table = read_metrics(roots.checkpoints / name)
         present = [m for m in metrics if m in table.columns]
         if len(table) and present:
+            if window > 1:  # per run and metric, before the runs are joined
+                table = table.assign(**{m: table[m].rolling(window, center=True, min_periods=1).mean() for m in present})
             long = table.melt(id_vars=[x_axis], value_vars=present, var_name="metric", value_name="value")
             frames.append(long.assign(run=name))
     if not frames:
@@ -48,6 +61,7 @@ def loss_curves_ui(summaries) -> None:
     figure = px.line(data, x=x_axis, y="value", color="run", facet_col="metric", facet_col_wrap=2,
                      height=300 * ((len(metrics) + 1) // 2), template="plotly_white")
     figure.update_yaxes(matches=None, showticklabels=True, title=None)
+    figure.update_xaxes(showticklabels=True)  # every facet, not only the bottom row
     figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     st.plotly_chart(figure)
 
@@ -105,7 +119,10 @@ def compare_ui() -> None:
 
 summaries = []
 with shown_errors("Listing runs"):
-    runs = list_runs(roots.checkpoints)
+    try:
+        runs = list_runs(roots.checkpoints)
+    except UserError as exc:
+        raise UserError(f"{exc}. To read runs from another folder, {WHERE_HINT}.") from None
     if not runs:
         st.info(f"No runs under `{roots.checkpoints}` yet. The shipped checkpoint goes to `checkpoints/default`; "
                 f"train one with `python scripts/train.py --run-dir {roots.checkpoints}/NAME`, or point the app "

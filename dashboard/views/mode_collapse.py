@@ -3,7 +3,7 @@ IS; one caption over seeds x snapshots; the nearest real training image of each 
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import loaders
@@ -17,7 +17,7 @@ from dashboard.components import (
     snapshot_ui,
 )
 from gan_core import UserError
-from gan_core.eval.diversity import collapse_flags, read_cached
+from gan_core.eval.diversity import NOISE_Z, collapse_flags, measure_snapshot, read_cached, still_forming
 from gan_core.explore.runs import sample_captions, summarize_run
 from gan_core.sample.image_grid import compose_grid, to_png
 
@@ -50,8 +50,10 @@ def controls_ui(run) -> tuple[list[str], list[int], float]:
     left, right = st.columns([3, 1])
     text = left.text_area("Captions (one per line)", "\n".join(defaults), key="mc_captions", height=120)
     seeds = parse_seeds(right.text_input("Seeds", "0-7", key="mc_seeds"), limit=32)
-    threshold = right.slider("Flag a drop of more than", 0.1, 0.9, 0.3, 0.05, key="mc_threshold",
-                             format="%.2f", help="fraction below the previous snapshot's diversity")
+    threshold = right.slider("…and a fall of at least", 0.0, 0.9, 0.1, 0.05, key="mc_threshold",
+                             format="%.2f", help=f"The alarm needs a fall beyond {NOISE_Z:g} times the seed-to-seed noise of the "
+                                                 "measure (bootstrap over the seeds) and at least this fraction of "
+                                                 "the previous snapshot's value.")
     captions = [line.strip() for line in text.splitlines() if line.strip()][:16]
     if len(captions) < 2 or len(seeds) < 2:
         raise UserError("give at least two captions and two seeds (diversity compares images)")
@@ -59,6 +61,48 @@ def controls_ui(run) -> tuple[list[str], list[int], float]:
         vocab = loaders.load_generator(snapshot).vocab
         show_notes(check_captions(vocab, captions, [f"Caption {k + 1}" for k in range(len(captions))]))
     return captions, seeds, threshold
+
+
+def references(captions, seeds, evaluator) -> dict:
+    """{"real": ..., "collapse": ...} measured like a snapshot, or {} without the data set."""
+    try:
+        loaders.load_dataset(str(roots.data))
+    except UserError as exc:
+        st.info(f"No real-data reference: {exc}")
+        return {}
+    path = str(roots.flowers_evaluator) if evaluator is not None else None
+    return loaders.reference_diversity(str(roots.data), tuple(captions), len(seeds), path)
+
+
+def quality_of(info) -> dict:
+    try:
+        return loaders.snapshot_quality(str(info.path), str(roots.data))
+    except (UserError, ImportError, OSError, ValueError):
+        return {}
+
+
+def with_noise(value, sd) -> str:
+    if value is None or value != value:
+        return "—"
+    return f"{value:.4g} ± {sd:.2g}" if sd is not None and sd == sd else f"{value:.4g}"
+
+
+def alarm_verdict(table, flags, skipped) -> None:
+    """One red line per flagged snapshot, or one green line saying nothing exceeded the noise."""
+    for k, fallen in enumerate(flags):
+        if fallen:
+            before = table.iloc[:k][[not s for s in skipped[:k]]]
+            parts = [f"{COLUMNS[m]} {before[m].dropna().iloc[-1]:.4g} → {table[m].iloc[k]:.4g}" for m in fallen]
+            st.error(f"⚠ Diversity falls beyond the seed-to-seed noise at epoch {int(table['epoch'].iloc[k])}: "
+                     + "; ".join(parts))
+    left_out = [int(e) for e, s in zip(table["epoch"], skipped) if s]
+    note = (f" Left out (flowers FID more than twice the run's best: the images are still forming): epoch "
+            f"{', '.join(map(str, left_out))}." if left_out else "")
+    if not any(flags):
+        st.success(f"No diversity measure falls beyond its seed-to-seed noise ({NOISE_Z:g} standard deviations of "
+                   f"the difference, bootstrap over the seeds)." + note)
+    elif note:
+        st.caption(note.strip())
 
 
 def diversity_ui(infos, captions, seeds, threshold) -> None:
@@ -78,30 +122,108 @@ def diversity_ui(infos, captions, seeds, threshold) -> None:
     for info in infos:
         result = read_cached(info.path, captions, seeds, name)
         if result is not None:
-            records.append({"epoch": info.epoch, **result})
+            quality = quality_of(info)
+            records.append({"epoch": info.epoch, "fid_flowers": quality.get("fid_flowers"),
+                            "score": quality.get("score"), **result})
     if not records:
         st.info("No snapshot measured yet for these captions and seeds: press the button above.")
         return
     table = pd.DataFrame(records)
-    flags = collapse_flags(records, threshold)
-    table["sharp drop"] = [", ".join(COLUMNS[m] for m in f) for f in flags]
-    for k, fallen in enumerate(flags):
-        if fallen:
-            before = table.iloc[:k]
-            parts = [f"{COLUMNS[m]} {before[m].dropna().iloc[-1]:.4g} → {table[m].iloc[k]:.4g}" for m in fallen]
-            st.error(f"⚠ Diversity falls sharply at epoch {int(table['epoch'].iloc[k])}: " + "; ".join(parts))
-    order = ["epoch", "sharp drop", *[c for c in COLUMNS if c in table.columns]]
-    shown = table[order + [c for c in table.columns if c not in order]].rename(columns=COLUMNS)
-    st.dataframe(shown.style.format(precision=4, na_rep="—"), hide_index=True)
+    skipped = still_forming(list(table["fid_flowers"]))
+    flags = collapse_flags(records, threshold, z=NOISE_Z, skip=skipped)
+    alarm_verdict(table, flags, skipped)
+    refs = references(captions, seeds, evaluator)
     present = [c for c in COLUMNS if table[c].notna().any()]
-    if len(table) > 1:
-        long = table.melt(id_vars=["epoch"], value_vars=present, var_name="metric").dropna()
-        long["metric"] = long["metric"].map(COLUMNS)
-        figure = px.line(long, x="epoch", y="value", facet_col="metric", facet_col_wrap=3, markers=True,
-                         height=260 * ((len(present) + 2) // 3), template="plotly_white")
-        figure.update_yaxes(matches=None, showticklabels=True, title=None)
-        figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-        st.plotly_chart(figure)
+    shown = pd.DataFrame({"snapshot": [f"epoch {e}" for e in table["epoch"]],
+                          "epoch": table["epoch"],
+                          "flowers FID": table["fid_flowers"],
+                          "state": ["still forming" if s else ("falls: " + ", ".join(COLUMNS[m] for m in f) if f else "")
+                                    for s, f in zip(skipped, flags)]})
+    for c in present:
+        shown[COLUMNS[c]] = table[c]
+        shown[f"± {c.replace('_', ' ')}"] = table.get(f"{c}_sd")
+    for label, ref in (("real images, same classes", refs.get("real")), ("collapse: one image repeated",
+                                                                         refs.get("collapse"))):
+        if ref:
+            row = {"snapshot": label, "state": "reference", "flowers FID": float("nan")}
+            for c in present:
+                row[COLUMNS[c]], row[f"± {c.replace('_', ' ')}"] = ref.get(c), ref.get(f"{c}_sd")
+            shown = pd.concat([shown, pd.DataFrame([row])], ignore_index=True)
+    shown["flowers FID"] = pd.to_numeric(shown["flowers FID"], errors="coerce")  # references: "—", not None
+    st.dataframe(shown.style.format(precision=4, na_rep="—"), hide_index=True,
+                 column_config={"epoch": None})  # the snapshot column names it (and the references)
+    if refs.get("real"):
+        st.caption("References, measured like a snapshot with the same captions and as many images: real training "
+                   "images of each caption's flower class (the class of its own image, or of the most similar "
+                   "training caption), and one image repeated (what total collapse gives). ± is the seed-to-seed "
+                   "noise: the standard deviation over 200 resamples of the seeds.")
+    diversity_figure(table, present, refs, skipped)
+
+
+def diversity_figure(table, present, refs, skipped) -> None:
+    """One panel per measure with its noise as error bars and both references as lines, and the
+    snapshots' flowers FID beside them: a fall with a bad FID is "still noise", not collapse."""
+    from plotly.subplots import make_subplots
+
+    panels = present + (["fid_flowers"] if table["fid_flowers"].notna().any() else [])
+    if len(table) < 2 or not panels:
+        return
+    names = {**COLUMNS, "fid_flowers": "quality: flowers FID (lower is better)"}
+    rows = (len(panels) + 2) // 3
+    figure = make_subplots(rows=rows, cols=3, subplot_titles=[names[p] for p in panels],
+                           horizontal_spacing=0.07, vertical_spacing=0.16)
+    epochs = list(table["epoch"])
+    for k, metric in enumerate(panels):
+        row, col = k // 3 + 1, k % 3 + 1
+        sd = table.get(f"{metric}_sd")
+        figure.add_trace(go.Scatter(x=epochs, y=table[metric], mode="lines+markers", name=names[metric],
+                                    showlegend=False, line_color="#1f77b4",
+                                    error_y=dict(array=list(2 * sd.fillna(0))) if sd is not None else None,
+                                    marker_symbol=["x" if s else "circle" for s in skipped]), row=row, col=col)
+        for label, colour in (("real", "#2ca02c"), ("collapse", "#d62728")):
+            value = refs.get(label, {}).get(metric) if metric != "fid_flowers" else None
+            if value is not None:
+                figure.add_trace(go.Scatter(x=[epochs[0], epochs[-1]], y=[value, value], mode="lines",
+                                            line=dict(color=colour, dash="dash"), name=label,
+                                            showlegend=k == 0), row=row, col=col)
+    figure.update_xaxes(showticklabels=True, title_text="epoch", title_standoff=2)
+    figure.update_layout(height=250 * rows + 40, template="plotly_white", margin=dict(t=40, b=30),
+                         legend=dict(orientation="h", y=-0.12 / rows))
+    st.plotly_chart(figure)
+    st.caption("Error bars: ±2 seed-to-seed standard deviations. Dashed lines: real images of the same classes "
+               "(green) and one image repeated (red). ✕: still forming (left out of the alarm).")
+
+
+def seed_check_ui(captions, seeds, threshold) -> None:
+    """The alarm on the chosen snapshot against itself with other seeds (must stay quiet) and
+    against one of its images repeated (must fire): what its verdicts are worth."""
+    if snapshot is None:
+        st.info("Choose a usable snapshot in the sidebar.")
+        return
+    other = [s + 1000 for s in seeds]
+    st.caption(f"The alarm compares the sidebar's snapshot with itself at seeds {other[0]}-{other[-1]} (a change "
+               f"of seeds only: it must stay quiet) and with one of its images repeated (a collapse: it must fire).")
+    if not st.button("Check the alarm on this snapshot", key="mc_check"):
+        return
+    evaluator = evaluator_or_none()
+    first = loaders.measure_diversity(snapshot, tuple(captions), tuple(seeds), evaluator)
+    second = loaders.measure_diversity(snapshot, tuple(captions), tuple(other), evaluator)
+    image = loaders.generate_pairs(snapshot, (captions[0],), (seeds[0],))
+    collapsed = measure_snapshot(np.broadcast_to(image[None], (len(captions), len(seeds), *image.shape[1:])).copy(),
+                                 evaluator.predict if evaluator is not None else None)
+    noise = collapse_flags([first, second], threshold, z=NOISE_Z)[1]
+    collapse = collapse_flags([first, collapsed], threshold, z=NOISE_Z)[1]
+    if noise:
+        st.error("Other seeds of the same snapshot: the alarm fires on " + ", ".join(COLUMNS[m] for m in noise))
+    else:
+        st.success("Other seeds of the same snapshot: no alarm (the change is within the seed-to-seed noise).")
+    verdict = st.success if collapse else st.error
+    verdict(f"One image repeated: the alarm {'fires on ' + ', '.join(COLUMNS[m] for m in collapse) if collapse else 'stays quiet'}.")
+    rows = [{"sample": f"seeds {seeds[0]}-{seeds[-1]}", **first}, {"sample": f"seeds {other[0]}-{other[-1]}", **second},
+            {"sample": "one image repeated", **collapsed}]
+    columns = ["sample", *[c for c in COLUMNS if first.get(c) is not None]]
+    st.dataframe(pd.DataFrame(rows)[columns].rename(columns=COLUMNS).style.format(precision=4, na_rep="—"),
+                 hide_index=True, key="mc_check_table")
 
 
 def caption_grid_ui(infos, captions, seeds) -> None:
@@ -118,12 +240,36 @@ def memorisation_ui(captions, seeds) -> None:
     if snapshot is None:
         st.info("Choose a usable snapshot in the sidebar.")
         return
-    caption = st.selectbox("Caption", captions, key="mc_nn_caption")
-    generated, nearest, distance = loaders.nearest_training_images(snapshot, str(roots.data), caption, tuple(seeds))
-    grid = np.stack([generated, nearest])
-    png = to_png(compose_grid(grid, ["generated", "nearest real"], [f"d={d:.3f}" for d in distance], label_width=110))
-    st.image(png, caption=f"Top: generated (seeds {', '.join(map(str, seeds))}); bottom: the nearest training image "
-                          f"in pixels. d = RMS pixel difference; near 0 would mean a copied image.")
+    left, right = st.columns([2, 1])
+    caption = left.selectbox("Caption", captions, key="mc_nn_caption")
+    spaces = ["flowers features", "pixels"]
+    space = right.radio("Compare in", spaces, key="mc_nn_space", horizontal=True,
+                        help="Flowers features: the evaluator's penultimate layer (matches flowers); pixels: RMS "
+                             "difference at 64x64 (matches backgrounds and colours).")
+    if space == "flowers features":
+        try:
+            loaders.load_evaluator(str(roots.flowers_evaluator))
+        except UserError as exc:
+            st.info(f"Pixels only: {exc}")
+            space = "pixels"
+    shown_seeds = tuple(seeds[:16])
+    if space == "flowers features":
+        generated, nearest, distance, baseline = loaders.nearest_training_features(
+            snapshot, str(roots.data), caption, shown_seeds, str(roots.flowers_evaluator))
+        unit = "distance in the flowers evaluator's features"
+    else:
+        generated, nearest, distance = loaders.nearest_training_images(snapshot, str(roots.data), caption, shown_seeds)
+        baseline = loaders.pixel_test_baseline(str(roots.data))
+        unit = "RMS pixel difference in [0, 1]"
+    png = to_png(compose_grid(np.stack([generated, nearest]), ["generated", "nearest real"],
+                              [f"d={d:.3g}" for d in distance], label_width=110))
+    st.image(png, caption=f"Top: generated (seeds {', '.join(map(str, shown_seeds))}); bottom: the nearest training "
+                          f"image in {space}. d = {unit}.")
+    closer = int((np.asarray(distance) < baseline["p05"]).sum())
+    st.caption(f"Real baseline: a real test image lies at {baseline['median']:.3g} from its nearest training image "
+               f"(median; 5-95 %: {baseline['p05']:.3g}-{baseline['p95']:.3g}, {baseline['count']} test images). "
+               f"Far below that would be a copy; {closer} of {len(distance)} generated image(s) are closer than the "
+               f"5th percentile.")
 
 
 if run is None:
@@ -138,10 +284,13 @@ with shown_errors("Mode collapse"):
     st.subheader(f"Diversity over the snapshots of `{run.name}`")
     with shown_errors("Diversity"):
         diversity_ui(infos, captions, seeds, threshold)
+    st.subheader("What the alarm is worth")
+    with shown_errors("Seed-to-seed check"):
+        seed_check_ui(captions, seeds, threshold)
     st.subheader("One caption: seeds x snapshots")
     with shown_errors("Seeds x snapshots grid"):
         caption_grid_ui(infos, captions, seeds)
-    st.subheader("Memorisation check")
+    st.subheader("Memorisation check: nearest training images")
     with shown_errors("Memorisation check"):
         loaders.load_dataset(str(roots.data))
         memorisation_ui(captions, seeds)

@@ -57,3 +57,35 @@ def retrieval_rows(dataset, captions: list[str]) -> np.ndarray:
         raise UserError("the dataset has no training captions to retrieve from")
     best, _ = TfidfIndex(train["text"].tolist()).nearest(captions)
     return train["row"].to_numpy()[best]
+
+
+def caption_classes(dataset, captions: list[str]) -> np.ndarray:
+    """The flower class (1..102) of each caption: the class of the image a data-set caption belongs
+    to, else of the training image whose caption is most similar (TF-IDF). Evaluation only."""
+    from gan_core.data.dataset import load_class_ids
+
+    classes = load_class_ids(dataset.root)
+    known = dict(zip(dataset.captions["text"], dataset.captions["row"]))
+    rows = np.array([known.get(c, -1) for c in captions], dtype=np.int64)
+    unknown = np.flatnonzero(rows < 0)
+    if len(unknown):
+        rows[unknown] = retrieval_rows(dataset, [captions[i] for i in unknown])
+    return classes[rows]
+
+
+def same_class_grid(dataset, captions: list[str], per_caption: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The real-data reference of a diversity measure: for each caption, `per_caption` training
+    images of its class (caption_classes), drawn without replacement where the class has enough.
+    -> (uint8 [C, per_caption, 64, 64, 3], class per caption int [C])."""
+    from gan_core.data.dataset import load_class_ids
+
+    classes = caption_classes(dataset, captions)
+    train = np.asarray(dataset.train_rows)
+    train_classes = load_class_ids(dataset.root)[train]
+    rng = np.random.default_rng(seed)
+    images = np.asarray(dataset.images(64))
+    picks = []
+    for cls in classes:
+        pool = train[train_classes == cls]
+        picks.append(rng.choice(pool, per_caption, replace=len(pool) < per_caption))
+    return images[np.stack(picks)], classes

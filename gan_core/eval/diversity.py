@@ -17,7 +17,7 @@ import numpy as np
 
 from gan_core import storage
 
-CACHE_VERSION = 1  # bump when a measure changes, so old cache files are ignored
+CACHE_VERSION = 2  # bump when a measure changes, so old cache files are ignored
 
 
 def pixel_features(images) -> np.ndarray:
@@ -94,20 +94,92 @@ def sharp_drops(values: Sequence[float | None], threshold: float = 0.3) -> list[
 
 
 DROP_METRICS = ("feature_within", "feature_across", "pixel_within", "pixel_across", "distinct_classes")
+BOOTSTRAP_DRAWS = 200
+NOISE_Z = 3.0  # a fall must exceed this many seed-to-seed standard deviations of the difference: 3, not 2,
+# because a run is ~5 measures x several snapshots of comparisons (at 2, one in three runs would alarm on noise)
+
+
+def _pair_mean(distances: np.ndarray, index: np.ndarray) -> float:
+    """Mean of distances[index[a], index[b]] over a < b, leaving out pairs that drew the same seed
+    (their distance is 0 by construction, not a measurement)."""
+    sub = distances[np.ix_(index, index)]
+    upper = np.triu(index[:, None] != index[None, :], k=1)
+    return float(sub[upper].mean()) if upper.any() else float("nan")
+
+
+def seed_bootstrap(features, classes=None, draws: int = BOOTSTRAP_DRAWS, seed: int = 0) -> dict:
+    """Seed-to-seed noise of the diversity measures of features [C, S, D] (C captions x S seeds):
+    the standard deviation of each measure over `draws` resamples of the seeds with replacement.
+    `classes` int [C, S] (predicted classes) adds the noise of the distinct-class count.
+    -> {"within": sd, "across": sd, "classes": sd or None}; None where a measure needs more seeds."""
+    features = np.asarray(features, dtype=np.float64)
+    captions, seeds = features.shape[:2]
+    rng = np.random.default_rng(seed)
+    within_d = np.stack([pairwise_distances(f, f) for f in features]) if seeds > 1 else None
+    across = (np.array([mean_pairwise_distance(features[:, s]) for s in range(seeds)]) if captions > 1 else None)
+    within, across_draws, class_draws = [], [], []
+    for _ in range(draws):
+        index = rng.integers(0, seeds, size=seeds)
+        if within_d is not None and len(np.unique(index)) > 1:
+            within.append(np.mean([_pair_mean(d, index) for d in within_d]))
+        if across is not None:
+            across_draws.append(across[index].mean())
+        if classes is not None:
+            class_draws.append(len(np.unique(np.asarray(classes)[:, index])))
+    sd = lambda xs: float(np.std(xs, ddof=1)) if len(xs) > 1 else None  # noqa: E731
+    return {"within": sd(within), "across": sd(across_draws), "classes": sd(class_draws) if classes is not None else None}
+
+
+def beyond_noise(previous: float, current: float, sd_previous: float | None, sd_current: float | None,
+                 threshold: float = 0.0, z: float = NOISE_Z) -> bool:
+    """Whether `current` lies below `previous` by more than z standard deviations of their
+    difference (seed-to-seed noise of both, independent) and by more than `threshold` (a fraction).
+    Without a noise estimate nothing is flagged: a fall of unknown significance is not an alarm."""
+    if sd_previous is None or sd_current is None or previous <= 0:
+        return False
+    spread = float(np.hypot(sd_previous, sd_current))
+    fall = previous - current
+    return bool(fall > z * spread and fall > threshold * previous)
+
+
+def still_forming(quality: Sequence[float | None], factor: float = 2.0) -> list[bool]:
+    """Per snapshot: True when its quality (an FID, lower is better) is more than `factor` times the
+    best of the run: its images are still noise or blobs, and their diversity says nothing about
+    collapse. An unknown quality (None/NaN) is not judged (False)."""
+    known = [q for q in quality if q is not None and q == q]
+    if not known:
+        return [False] * len(quality)
+    best = max(min(known), 1e-9)
+    return [bool(q is not None and q == q and q > factor * best) for q in quality]
 
 
 def collapse_flags(records: Sequence[dict], threshold: float = 0.3,
-                   metrics: Sequence[str] = DROP_METRICS) -> list[list[str]]:
-    """Per record (one snapshot, in training order): the metrics that fall by more than `threshold`
-    below their previous known value. Collapse shows in any of them: seeds stop mattering
-    (within captions) or captions stop mattering (across captions, distinct classes)."""
+                   metrics: Sequence[str] = DROP_METRICS, z: float | None = None,
+                   skip: Sequence[bool] | None = None) -> list[list[str]]:
+    """Per record (one snapshot, in training order): the metrics that fall below their previous
+    known value. Collapse shows in any of them: seeds stop mattering (within captions) or captions
+    stop mattering (across captions, distinct classes).
+
+    With `z` (the records hold `<metric>_sd`, from seed_bootstrap) a fall counts only beyond z
+    seed-to-seed standard deviations and `threshold`; without it, any fall beyond `threshold`.
+    `skip`: records left out on both sides of a comparison (still_forming snapshots)."""
+    skip = list(skip) if skip is not None else [False] * len(records)
     flags: list[list[str]] = [[] for _ in records]
     for metric in metrics:
-        values = [r.get(metric) for r in records]
-        values = [None if v is None or v != v else float(v) for v in values]  # NaN: not measured
-        for k, bad in enumerate(sharp_drops(values, threshold)):
-            if bad:
-                flags[k].append(metric)
+        previous = None  # (value, sd) of the last compared record
+        for k, record in enumerate(records):
+            value = record.get(metric)
+            if value is None or value != value or skip[k]:  # NaN: not measured
+                continue
+            value, sd = float(value), record.get(f"{metric}_sd")
+            if previous is not None:
+                if z is None:
+                    bad = previous[0] > 0 and value < (1 - threshold) * previous[0]
+                else:
+                    bad = beyond_noise(previous[0], value, previous[1], sd, threshold, z)
+                if bad:
+                    flags[k].append(metric)
+            previous = (value, sd)
     return flags
 
 
@@ -116,7 +188,8 @@ def measure_snapshot(grid: np.ndarray, predict: Callable | None = None) -> dict:
 
     `predict` (an evaluator's predict: float32 [N, 64, 64, 3] in [0, 255] -> (logits, features))
     adds the feature-space diversity, the number of distinct predicted classes and the IS of the
-    images; without it those are None.
+    images; without it those are None. `<measure>_sd` is each measure's seed-to-seed noise
+    (seed_bootstrap), which the collapse alarm compares a fall with.
     """
     from gan_core.eval.metrics import inception_score, softmax
 
@@ -127,6 +200,8 @@ def measure_snapshot(grid: np.ndarray, predict: Callable | None = None) -> dict:
         "pixel_across": across_caption_diversity(pixels) if captions > 1 else None,
         "feature_within": None, "feature_across": None, "distinct_classes": None, "inception_score": None,
     }
+    noise = seed_bootstrap(pixels)
+    out.update({"pixel_within_sd": noise["within"], "pixel_across_sd": noise["across"]})
     if predict is not None:
         logits, features = predict(grid.reshape(-1, *grid.shape[2:]).astype(np.float32))
         features = np.asarray(features).reshape(captions, seeds, -1)
@@ -136,6 +211,9 @@ def measure_snapshot(grid: np.ndarray, predict: Callable | None = None) -> dict:
             "distinct_classes": distinct_classes(logits),
             "inception_score": inception_score(softmax(logits))[0],
         })
+        noise = seed_bootstrap(features, np.asarray(logits).argmax(axis=1).reshape(captions, seeds))
+        out.update({"feature_within_sd": noise["within"], "feature_across_sd": noise["across"],
+                    "distinct_classes_sd": noise["classes"]})
     return out
 
 
