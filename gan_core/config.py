@@ -43,6 +43,10 @@ class ModelConfig:
     # branches stayed near 0 (at most 0.13 after 25 epochs), so D saw little more than pooled 1x1
     # convolutions; 1 gave the best epoch-5 numbers and is in the shipped recipe (docs/experiments.md).
     d_residual_init: float = 1.0
+    # dfgan discriminator: also judge an average-pooled copy of the image at this size (8, 16 or 32 px;
+    # 0: off). Its own small branch reaches 4x4 and joins the main features before the conditional head,
+    # so global layout is judged on coarse pixels, not only on the 64 px backbone's last 4x4 map.
+    d_lowres: int = 0
     text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
 
 
@@ -172,6 +176,8 @@ def validate(config: TrainConfig) -> None:
         (m.arch in ("dfgan", "dcgan"), f"model.arch must be dfgan or dcgan, got {m.arch!r}"),
         (m.image_size == 64, "model.image_size must be 64 (the competition's size)"),
         (m.upsample in ("bilinear", "nearest"), f"model.upsample must be bilinear or nearest, got {m.upsample!r}"),
+        (m.d_lowres in (0, 8, 16, 32) and (m.d_lowres == 0 or m.arch == "dfgan"),
+         f"model.d_lowres must be 0 (off), 8, 16 or 32 (dfgan only), got {m.d_lowres}"),
         (m.text.mode in ("pretrained", "joint"), f"model.text.mode must be pretrained or joint, got {m.text.mode!r}"),
         (min(m.ngf, m.ndf, m.noise_dim, m.cond_dim, m.text.hidden, m.text.embed_dim, m.text.image_channels) >= 1,
          "model sizes (ngf, ndf, noise_dim, cond_dim, text sizes) must be positive"),

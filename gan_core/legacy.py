@@ -18,6 +18,7 @@ MODEL_FIELDS = {
     "upsample": "nearest",
     "d_residual_init": 0.0,
     "g_mult": "8,8,4,2,1",
+    "d_lowres": 0,
 }
 # TrainConfig fields, likewise.
 TRAIN_FIELDS = {

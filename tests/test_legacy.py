@@ -120,19 +120,24 @@ def test_a_todays_text_encoder_npz_passes_through(text_encoder):
 
 def test_the_shipped_default_files_are_in_todays_schema():
     """checkpoints/default was rewritten once, so reading it changes no stored value and adds only the
-    fields that came later (LeCam's), each with the legacy table's value."""
-    def only_added_later(migrated: dict, stored: dict) -> bool:
+    fields that came later (LeCam's, the multi-scale D's), each with the legacy table's value."""
+    def only_added_later(migrated: dict, stored: dict, table=legacy.TRAIN_FIELDS) -> bool:
         added = {k: v for k, v in migrated.items() if k not in stored}
-        return ({k: migrated[k] for k in stored} == stored
-                and all(legacy.TRAIN_FIELDS.get(k, object()) == v for k, v in added.items()))
+        nested = "model" in stored and table is legacy.TRAIN_FIELDS  # a run config's model: its own table
+        if nested and not only_added_later(migrated["model"], stored["model"], legacy.MODEL_FIELDS):
+            return False
+        return ({k: migrated[k] for k in stored if not (nested and k == "model")}
+                == {k: v for k, v in stored.items() if not (nested and k == "model")}
+                and all(table.get(k, object()) == v for k, v in added.items()))
 
     snapshots = list_snapshots(DEFAULT)
     assert snapshots
     for snapshot in snapshots:
         meta = json.loads((snapshot / "model.json").read_text())
         migrated = legacy.migrate_snapshot_meta(meta)
-        assert {k: v for k, v in migrated.items() if k != "run_config"} == {
-            k: v for k, v in meta.items() if k != "run_config"}, snapshot
+        assert {k: v for k, v in migrated.items() if k not in ("run_config", "model")} == {
+            k: v for k, v in meta.items() if k not in ("run_config", "model")}, snapshot
+        assert only_added_later(migrated["model"], meta["model"], legacy.MODEL_FIELDS), snapshot
         assert only_added_later(migrated["run_config"], meta["run_config"]), snapshot
     config = json.loads((DEFAULT / "config.json").read_text())
     assert only_added_later(legacy.migrate_run_config(config), config)

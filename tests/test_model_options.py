@@ -56,3 +56,53 @@ def test_ema_halflife_follows_stylegan2_ada_with_rampup(data):  # noqa: F811
 def test_ema_fields_are_checked(field, value):
     with pytest.raises(UserError, match=field):
         tiny_config(**{field: value})
+
+
+def lowres_layers(disc) -> list[str]:
+    return [layer.name for layer in disc.backbone.layers if layer.name.startswith("lowres_")]
+
+
+@pytest.mark.parametrize("size, blocks", [(8, 1), (16, 2), (32, 3)])
+def test_d_lowres_adds_a_coarse_branch_that_sees_the_image(size, blocks):
+    import tensorflow as tf
+
+    plain = dfgan.build_discriminator(tiny_config().model, 32)
+    assert not lowres_layers(plain)
+    disc = dfgan.build_discriminator(tiny_config(model__d_lowres=size).model, 32)
+    assert lowres_layers(disc) == ["lowres_pool", "lowres_from_rgb"] + [f"lowres_down{i}" for i in range(blocks)]
+    ndf = tiny_config().model.ndf
+    assert tuple(disc.backbone.output.shape) == (None, 4, 4, 2 * 8 * ndf)  # main + coarse features side by side
+    image = tf.random.stateless_uniform((2, 64, 64, 3), (0, 1), -1.0, 1.0)
+    sentence = tf.zeros((2, 32))
+    assert tuple(disc([image, sentence]).shape) == (2,)
+    # The coarse branch judges the pooled image: its features change with a change that survives pooling
+    # (a shift of one block's mean) and not with one that averages out inside each pooling block.
+    branch = tf.keras.Model(disc.backbone.input, disc.backbone.get_layer(f"lowres_down{blocks - 1}").output)
+    k = 64 // size
+    checker = tf.tile(tf.constant([[1.0, -1.0], [-1.0, 1.0]]), (k // 2, k // 2))  # k x k, mean 0
+    zero_mean = 0.1 * tf.tile(checker, (size, size))[None, :, :, None]
+    assert np.allclose(branch(image), branch(image + zero_mean), atol=1e-5)
+    assert not np.allclose(branch(image), branch(image + 0.1), atol=1e-3)
+
+
+def test_d_lowres_is_checked_and_old_runs_read_it_as_off():
+    from gan_core import legacy
+
+    for bad in (4, 64, 12):
+        with pytest.raises(UserError, match="model.d_lowres"):
+            tiny_config(model__d_lowres=bad)
+    with pytest.raises(UserError, match="model.d_lowres"):
+        tiny_config(model__arch="dcgan", model__d_lowres=16)
+    assert legacy.migrate_model({"ngf": 16})["d_lowres"] == 0
+
+
+@pytest.mark.slow
+def test_a_training_step_runs_with_the_multiscale_d(data):  # noqa: F811
+    from gan_core.data.dataset import PipelineConfig, make_pipeline
+
+    ds, trainer = make_trainer(data, tiny_config(model__d_lowres=16))
+    before = [w.copy() for w in trainer.networks.discriminator.backbone.get_layer("lowres_from_rgb").get_weights()]
+    metrics = trainer.train_step(next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), 0))))
+    assert all(np.isfinite(v) for v in metrics.values()) and metrics["gp"] > 0
+    after = trainer.networks.discriminator.backbone.get_layer("lowres_from_rgb").get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(before, after))  # the branch learns

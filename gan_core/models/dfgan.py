@@ -9,6 +9,8 @@ feature map with the replicated sentence code and outputs one logit.
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import layers, ops
 
@@ -139,6 +141,19 @@ def build_generator(config: ModelConfig, sentence_dim: int, name: str = "generat
     return keras.Model([noise, sentence], image, name=name)
 
 
+def _lowres_branch(image, config: ModelConfig):
+    """The multi-scale part of D (config.d_lowres): the image average-pooled to d_lowres px, then
+    down-blocks to 4x4 with the main backbone's widths at those sizes -> [B, 4, 4, ndf*8]."""
+    size = config.d_lowres
+    x = layers.AveragePooling2D(config.image_size // size, name="lowres_pool")(image)
+    steps = int(math.log2(size // 4))
+    channels = [config.ndf * m for m in (1, 2, 4, 8, 8)][-steps - 1:]
+    x = layers.Conv2D(channels[0], 3, padding="same", name="lowres_from_rgb")(x)
+    for i, (cin, cout) in enumerate(zip(channels[:-1], channels[1:])):
+        x = DownBlock(cin, cout, residual_init=config.d_residual_init, name=f"lowres_down{i}")(x)
+    return x
+
+
 def build_discriminator(config: ModelConfig, sentence_dim: int, name: str = "discriminator") -> keras.Model:
     """(image [B, 64, 64, 3], sentence [B, sentence_dim]) -> logit [B], float32.
 
@@ -150,10 +165,12 @@ def build_discriminator(config: ModelConfig, sentence_dim: int, name: str = "dis
     x = layers.Conv2D(channels[0], 3, padding="same", name="from_rgb")(image)
     for i, (cin, cout) in enumerate(zip(channels[:-1], channels[1:])):
         x = DownBlock(cin, cout, residual_init=config.d_residual_init, name=f"down{i}")(x)
+    if config.d_lowres:
+        x = layers.Concatenate(name="multiscale")([x, _lowres_branch(image, config)])
     backbone = keras.Model(image, x, name=f"{name}_backbone")
 
     # Conditional head (DF-GAN D_GET_LOGITS): features + replicated sentence at 4x4.
-    features = keras.Input((4, 4, channels[-1]), name="features")
+    features = keras.Input((4, 4, x.shape[-1]), name="features")
     sentence = keras.Input((sentence_dim,), name="sentence")
     s = layers.Reshape((1, 1, sentence_dim))(sentence)
     s = layers.UpSampling2D(4, name="replicate")(s)
