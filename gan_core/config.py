@@ -47,6 +47,8 @@ class ModelConfig:
     # 0: off). Its own small branch reaches 4x4 and joins the main features before the conditional head,
     # so global layout is judged on coarse pixels, not only on the 64 px backbone's last 4x4 map.
     d_lowres: int = 0
+    # dfgan generator: FastGAN's skip-layer excitation, the 8 px stage gating the 64 px stage's channels.
+    g_skip_excitation: bool = False
     text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
 
 
@@ -178,6 +180,7 @@ def validate(config: TrainConfig) -> None:
         (m.upsample in ("bilinear", "nearest"), f"model.upsample must be bilinear or nearest, got {m.upsample!r}"),
         (m.d_lowres in (0, 8, 16, 32) and (m.d_lowres == 0 or m.arch == "dfgan"),
          f"model.d_lowres must be 0 (off), 8, 16 or 32 (dfgan only), got {m.d_lowres}"),
+        (not m.g_skip_excitation or m.arch == "dfgan", "model.g_skip_excitation is a dfgan option"),
         (m.text.mode in ("pretrained", "joint"), f"model.text.mode must be pretrained or joint, got {m.text.mode!r}"),
         (min(m.ngf, m.ndf, m.noise_dim, m.cond_dim, m.text.hidden, m.text.embed_dim, m.text.image_channels) >= 1,
          "model sizes (ngf, ndf, noise_dim, cond_dim, text sizes) must be positive"),

@@ -19,6 +19,7 @@ MODEL_FIELDS = {
     "d_residual_init": 0.0,
     "g_mult": "8,8,4,2,1",
     "d_lowres": 0,
+    "g_skip_excitation": False,
 }
 # TrainConfig fields, likewise.
 TRAIN_FIELDS = {

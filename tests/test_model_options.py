@@ -97,12 +97,42 @@ def test_d_lowres_is_checked_and_old_runs_read_it_as_off():
 
 
 @pytest.mark.slow
-def test_a_training_step_runs_with_the_multiscale_d(data):  # noqa: F811
+@pytest.mark.parametrize("option, layer", [({"model__d_lowres": 16}, "lowres_from_rgb"),
+                                           ({"model__g_skip_excitation": True}, "sle_8_to_64")])
+def test_a_training_step_trains_the_new_layers(data, option, layer):  # noqa: F811
     from gan_core.data.dataset import PipelineConfig, make_pipeline
 
-    ds, trainer = make_trainer(data, tiny_config(model__d_lowres=16))
-    before = [w.copy() for w in trainer.networks.discriminator.backbone.get_layer("lowres_from_rgb").get_weights()]
+    ds, trainer = make_trainer(data, tiny_config(**option))
+    nets = trainer.networks
+    model = nets.discriminator.backbone if layer.startswith("lowres") else nets.generator
+    before = [w.copy() for w in model.get_layer(layer).get_weights()]
     metrics = trainer.train_step(next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), 0))))
     assert all(np.isfinite(v) for v in metrics.values()) and metrics["gp"] > 0
-    after = trainer.networks.discriminator.backbone.get_layer("lowres_from_rgb").get_weights()
-    assert any(not np.allclose(a, b) for a, b in zip(before, after))  # the branch learns
+    after = model.get_layer(layer).get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(before, after))  # the new layer learns
+
+
+def test_skip_excitation_gates_the_64px_channels_from_the_8px_stage():
+    import tensorflow as tf
+
+    plain = dfgan.build_generator(tiny_config().model, 32)
+    gated = dfgan.build_generator(tiny_config(model__g_skip_excitation=True).model, 32)
+    sle = gated.get_layer("sle_8_to_64")
+    assert not [layer for layer in plain.layers if isinstance(layer, dfgan.SkipExcitation)]
+    assert gated.count_params() > plain.count_params()
+    z = tf.random.stateless_normal((3, 16), (0, 1))
+    s = tf.random.stateless_normal((3, 32), (0, 2))
+    assert tuple(gated([z, s]).shape) == (3, 64, 64, 3)
+    # The gate is per image and per channel in (0, 1): the 64 px map is scaled, not replaced.
+    low = gated.get_layer("up0").output
+    high = gated.get_layer("up3").output
+    probe = tf.keras.Model(gated.inputs, [low, high, sle.output])
+    low_v, high_v, out_v = (np.asarray(t) for t in probe([z, s]))
+    ratio = out_v / np.where(np.abs(high_v) > 1e-4, high_v, np.nan)
+    per_channel = np.nanstd(ratio.reshape(3, -1, ratio.shape[-1]), axis=1)
+    assert np.nanmax(per_channel) < 1e-3  # one factor per (image, channel)
+    factors = np.nanmean(ratio.reshape(3, -1, ratio.shape[-1]), axis=1)
+    assert np.all((factors > 0) & (factors < 1)) and np.ptp(factors, axis=0).max() > 1e-4  # differs per image
+    assert low_v.shape[1:3] == (8, 8) and high_v.shape[1:3] == (64, 64)
+    with pytest.raises(UserError, match="g_skip_excitation"):
+        tiny_config(model__arch="dcgan", model__g_skip_excitation=True)

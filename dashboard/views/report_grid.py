@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import exports, loaders
 from dashboard.components import BEST_OF_CHOICES, check_captions, display_path, page_roots, shown_errors, snapshot_ui
 from dashboard.grid_extras import extras_ui, preview
+from dashboard.grid_latents import latent_ui
 from dashboard.grid_state import PROBLEM_KEY, grid_state, sync_query
 from gan_core import UserError
 from gan_core.explore.report_grid import GridRow, parse_grid_text, resolve_rows
@@ -139,6 +140,7 @@ def cell_ui(rows) -> None:
     extra = [f"ψ {cell.psi:g}", f"best of {cell.best_of}"] + (["column locked"] if state.column_locks[c] else [])
     extra += ["evaluator-picked"] if cell.picked_by == "evaluator" else (["best of K by D"] if cell.picked_by else [])
     st.caption(f"Row {r + 1}, column {c + 1}: " + ", ".join(extra + (["explicit latent"] if cell.latent else [])))
+    latent_ui(state, rows, snapshot, r, c, note)
 
 
 def columns_ui() -> None:

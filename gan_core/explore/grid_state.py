@@ -175,13 +175,15 @@ class GridState:
         return sum(self._set(r, c, seed=seed, psi=self.psi, best_of=self.best_of, picked_by="", latent=None)
                    for r in range(len(self.rows)))
 
-    def set_latent(self, r: int, c: int, latent, seed: int = 0) -> bool:
-        """An explicit z for one cell (issue 28's saved latents); `seed` is kept as its label."""
-        cell = make_cell({"seed": seed, "latent": list(latent)}, f"row {r + 1}, column {c + 1}")
+    def set_latent(self, r: int, c: int, latent, seed: int = 0, psi=None) -> bool:
+        """An explicit z for one cell (a saved latent file), drawn as G(psi * z); `seed` is kept as its
+        label, `psi` is the file's (default: the controls')."""
+        cell = make_cell({"seed": seed, "latent": list(latent), "psi": self.psi if psi is None else psi},
+                         f"row {r + 1}, column {c + 1}")
         if self.locked(r, c):
             return False
         self._remember()
-        return self._set(r, c, seed=cell.seed, latent=cell.latent, psi=self.psi, best_of=1, picked_by="")
+        return self._set(r, c, seed=cell.seed, latent=cell.latent, psi=cell.psi, best_of=1, picked_by="")
 
     def reroll_cell(self, r: int, c: int) -> bool:
         if self.locked(r, c):

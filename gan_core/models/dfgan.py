@@ -95,6 +95,28 @@ class UpBlock(layers.Layer):
 
 
 @keras.saving.register_keras_serializable("gan_core")
+class SkipExcitation(layers.Layer):
+    """FastGAN's skip-layer excitation (Liu et al. 2021): a low-resolution map gates the channels of a
+    high-resolution one, h * sigmoid(f(low)), f = pool to 4x4 -> conv4x4 (to 1x1) -> LReLU -> conv1x1.
+    The gate is per image and per channel, so coarse features (layout, colour) steer fine ones."""
+
+    def __init__(self, out_channels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.out_channels = out_channels
+        p = self.dtype_policy
+        self.conv1 = layers.Conv2D(out_channels, 4, padding="valid", dtype=p)
+        self.conv2 = layers.Conv2D(out_channels, 1, dtype=p)
+
+    def call(self, low, high):
+        pooled = ops.average_pool(low, low.shape[1] // 4, low.shape[1] // 4) if low.shape[1] > 4 else low
+        gate = ops.sigmoid(self.conv2(ops.leaky_relu(self.conv1(pooled), 0.1)))  # [B, 1, 1, C]
+        return high * gate
+
+    def get_config(self):
+        return {**super().get_config(), "out_channels": self.out_channels}
+
+
+@keras.saving.register_keras_serializable("gan_core")
 class DownBlock(layers.Layer):
     """conv4x4/2 -> LReLU -> conv3x3 -> LReLU residual, added as shortcut + gamma * residual.
 
@@ -133,8 +155,12 @@ def build_generator(config: ModelConfig, sentence_dim: int, name: str = "generat
     cond = layers.Concatenate(name="condition")([noise, sentence])
     x = layers.Dense(4 * 4 * channels[0], name="fc")(noise)
     x = layers.Reshape((4, 4, channels[0]))(x)
+    stages = []
     for i, (cin, cout) in enumerate(zip(channels[:-1], channels[1:])):
         x = UpBlock(cin, cout, interpolation=config.upsample, name=f"up{i}")(x, cond)
+        stages.append(x)
+    if config.g_skip_excitation:  # the 8 px stage gates the 64 px channels
+        x = SkipExcitation(channels[-1], name="sle_8_to_64")(stages[0], x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2D(3, 3, padding="same", name="to_rgb")(x)
     image = layers.Activation("tanh", dtype="float32", name="image")(x)
