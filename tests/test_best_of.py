@@ -84,12 +84,12 @@ def test_generate_and_report_grid_record_best_of_and_rebuild_exactly(run, gen, t
 
 
 def test_cache_keys_name_best_of_only_when_it_is_not_one():
-    from gan_core.eval.evaluate import _with_sampling
+    from gan_core.eval.evaluate import with_sampling
 
     key = {"seed": 0}
-    assert _with_sampling(key, 1.0, 1) == key  # keys written before best-of existed still match
-    assert _with_sampling(key, 1.0, 4) == {"seed": 0, "best_of": 4}
-    assert _with_sampling(key, 0.8, 4) == {"seed": 0, "truncation": 0.8, "best_of": 4}
+    assert with_sampling(key, 1.0, 1) == key  # keys written before best-of existed still match
+    assert with_sampling(key, 1.0, 4) == {"seed": 0, "best_of": 4}
+    assert with_sampling(key, 0.8, 4) == {"seed": 0, "truncation": 0.8, "best_of": 4}
 
 
 def test_export_can_leave_the_discriminator_out_and_such_a_snapshot_refuses_n_above_one(run, tmp_path, capsys):

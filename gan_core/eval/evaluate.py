@@ -176,10 +176,10 @@ def scores_key(snapshot: Path, dataset, seed: int, evaluator_name: str, evaluato
            "evaluator": evaluator_name, "evaluator_identity": evaluator_identity,
            "references": references_identity, "alignment_identity": alignment_identity, "seed": int(seed),
            "test_captions": dataset.manifest["files"]["test_captions.csv"]["sha256"]}
-    return _with_sampling(key, truncation, best_of)
+    return with_sampling(key, truncation, best_of)
 
 
-def _with_sampling(key: dict, truncation: float, best_of: int) -> dict:
+def with_sampling(key: dict, truncation: float, best_of: int) -> dict:
     """A cache key plus the sampling settings that differ from plain generation."""
     if truncation != 1.0:
         key = {**key, "truncation": float(truncation)}
@@ -243,7 +243,7 @@ def realism_key(snapshot: Path, dataset, seed: int, truncation: float, extractor
     key = {"format": REALISM_FORMAT, "snapshot": storage.file_identity(snapshot / "weights.npz"),
            "extractor": extractor_identity, "reference": reference, "seed": int(seed),
            "test_captions": dataset.manifest["files"]["test_captions.csv"]["sha256"]}
-    return _with_sampling(key, truncation, best_of)
+    return with_sampling(key, truncation, best_of)
 
 
 def cached_realism(snapshot, dataset, seed: int = 0) -> dict | None:
