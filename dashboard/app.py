@@ -13,5 +13,7 @@ navigation = st.navigation([
     st.Page(PAGES / "embeddings.py", title="Caption embeddings", icon=":material/scatter_plot:"),
     st.Page(PAGES / "scores.py", title="Scores", icon=":material/monitoring:"),
     st.Page(PAGES / "mode_collapse.py", title="Mode collapse", icon=":material/science:"),
+    st.Page(PAGES / "test_captions.py", title="Test captions", icon=":material/table_rows:"),
+    st.Page(PAGES / "projector.py", title="Projector", icon=":material/center_focus_strong:"),
 ])
 navigation.run()

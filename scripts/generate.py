@@ -19,6 +19,8 @@ def main(argv=None) -> int:
     source.add_argument("--test-captions", help="test_captions.csv (ID,caption) -> OUT/inference_ID.jpg")
     source.add_argument("--test-data", help="the competition's testData.pkl (needs --dictionary); a pickle "
                                             "executes code when read: pass only files you trust")
+    source.add_argument("--latents", nargs="+", metavar="FILE",
+                        help="latent files (saved on Generate or by scripts/project.py) -> OUT/latent_NNNN.png")
     parser.add_argument("--dictionary", help="the competition's dictionary/ folder (with --test-data)")
     parser.add_argument("--seeds", default="0", help="seeds for --captions-file, e.g. 0,1,2 (default 0)")
     parser.add_argument("--seed", type=int, default=0, help="competition mode: image seed = SEED*100000 + ID")
@@ -48,8 +50,11 @@ def main(argv=None) -> int:
     check_seed(args.seed)
     if args.zip and args.captions_file:
         raise UserError("--zip applies to the competition's test images (--test-captions or --test-data)")
-    check_outputs(args.out, args.zip, inputs=[args.checkpoint, args.captions_file, args.test_captions, args.test_data,
-                                              args.dictionary])
+    inputs = [args.checkpoint, args.captions_file, args.test_captions, args.test_data, args.dictionary,
+              *(args.latents or [])]
+    if args.latents:
+        return render_latents(args, inputs)
+    check_outputs(args.out, args.zip, inputs=inputs)
     if args.captions_file:
         seeds = parse_int_list(args.seeds, "--seeds")
         captions = read_captions_file(args.captions_file)
@@ -75,6 +80,29 @@ def main(argv=None) -> int:
     print(f"wrote {len(written)} images to {args.out} in {time.perf_counter() - t0:.1f} s "
           f"(snapshot {generator.path}, epoch {generator.epoch}, truncation {args.truncation:g}, best of {args.best_of})"
           + (f"; zip {args.zip}" if args.zip else ""))
+    return 0
+
+
+def render_latents(args, inputs) -> int:
+    """--latents: each saved latent drawn again (G(psi * z, caption)); psi and best-of come from the files."""
+    from pathlib import Path
+
+    from gan_core.explore import latents
+    from gan_core.outputs import check_output_folder
+    from gan_core.sample.inference import is_generated_folder
+    from gan_core.sample.sampler import Sampler
+
+    if args.zip or args.truncation != 1.0 or args.best_of != 1 or args.seeds != "0":
+        raise UserError("--latents takes no --zip, --truncation, --best-of or --seeds: each file holds its z and psi")
+    for path in args.latents:
+        latents.read(path)  # a bad file fails before any model loads
+    check_output_folder(args.out, "--out", lambda p: is_generated_folder(p) or latents.is_render_folder(p),
+                        "a folder written by generate.py (its generation.json and images only)", inputs=inputs)
+    t0 = time.perf_counter()
+    sampler = Sampler.load(args.checkpoint)
+    written = latents.render_files(sampler, [Path(p) for p in args.latents], args.out)
+    print(f"wrote {len(written)} images to {args.out} in {time.perf_counter() - t0:.1f} s "
+          f"(snapshot {sampler.path}, epoch {sampler.epoch})")
     return 0
 
 

@@ -22,7 +22,9 @@ from gan_core.sample.sampler import Sampler
 
 COMPETITION_SEED_STRIDE = 100_000  # image seed = seed * stride + test ID: distinct per image, reproducible
 # What this module writes into an output folder besides the record: nothing else is replaced unasked.
-_OWN_FILE = re.compile(r"(inference_[0-9]+\.jpg|[0-9]{4,}_s[0-9]+\.png)")
+# generate.py --latents (gan_core.explore.latents.render_files) writes latent_NNNN.png in mode "latents".
+_OWN_FILE = re.compile(r"(inference_[0-9]+\.jpg|[0-9]{4,}_s[0-9]+\.png|latent_[0-9]{4,}\.png)")
+_OWN_MODES = ("captions", "competition", "latents")
 
 
 def competition_file_name(test_id: int) -> str:
@@ -41,7 +43,7 @@ def is_generated_folder(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     others = [p for p in Path(path).iterdir() if p.name != RECORD_NAME]
-    return (isinstance(record, dict) and record.get("mode") in ("captions", "competition")
+    return (isinstance(record, dict) and record.get("mode") in _OWN_MODES
             and all(p.is_file() and _OWN_FILE.fullmatch(p.name) for p in others))
 
 
