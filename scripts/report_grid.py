@@ -66,8 +66,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from gan_core import atomic
     from gan_core.data.dataset import PreparedDataset
-    from gan_core.explore.report_grid import (compose_report, read_grid_file, real_images, render_cells,
-                                              resolve_rows, tiles_csv, tiles_markdown)
+    from gan_core.explore.report_grid import (
+        compose_report,
+        read_grid_file,
+        real_images,
+        render_cells,
+        resolve_rows,
+        tiles_csv,
+        tiles_markdown,
+    )
     from gan_core.outputs import check_output_file
     from gan_core.sample.image_grid import to_png
     from gan_core.sample.sampler import Sampler

@@ -61,7 +61,8 @@ def test_report_grid_records_psi_and_rebuilds_exactly(run, tmp_path, gen):
                              "--seeds", "0,7", "--truncation", "0.75", "--out", str(out)]) == 0
     tiles = list(csv.DictReader(io.StringIO(out.with_suffix(".csv").read_text())))
     assert {t["truncation"] for t in tiles} == {"0.75"}
-    assert "truncation psi 0.75" in out.with_suffix(".md").read_text()
+    markdown = out.with_suffix(".md").read_text()
+    assert "psi 0.75 and best of 1" in markdown and markdown.count("ψ0.75") == 4  # the header and every cell
     # rebuild from the CSV alone: same pixels as the grid's own tiles
     rebuilt = gen.generate([t["caption"] for t in tiles], [int(t["seed"]) for t in tiles],
                                float(tiles[0]["truncation"]))

@@ -10,8 +10,8 @@ import streamlit as st
 from dashboard import loaders
 from dashboard.components import check_captions, display_path, page_roots, show_notes, shown_errors, snapshot_ui
 from gan_core import UserError
-from gan_core.explore.runs import list_runs, usable_snapshots
 from gan_core.explore.embeddings import colour_word, cosine_similarity, nearest_neighbours, place_new
+from gan_core.explore.runs import list_runs, usable_snapshots
 
 COLOURS = {"red": "#d62728", "pink": "#e377c2", "orange": "#ff7f0e", "yellow": "#e6c619", "white": "#b0b0b0",
            "purple": "#7b3fa0", "blue": "#1f57b4", "green": "#2ca02c", "brown": "#8c564b", "black": "#222222",
