@@ -61,3 +61,19 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "text_c10").is_dir():
         pytest.skip(f"real data set not found at {SHARED_DATA} (see README: Data)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def real_data(tmp_path_factory) -> Path:
+    """The prepared real data set the shipped references were computed on: data/oxford102, or prepared
+    once per session from ../shared/data/oxford102 as the README says (a fresh clone, CI)."""
+    own = ROOT / "data" / "oxford102"
+    if (own / "manifest.json").is_file():
+        return own
+    if not (SHARED_DATA / "text_c10").is_dir():
+        pytest.skip(f"no prepared data at {own} and no raw data at {SHARED_DATA}")
+    from gan_core.data.prepare import PrepareConfig, prepare
+
+    out = tmp_path_factory.mktemp("real") / "oxford102"
+    prepare(SHARED_DATA, out, PrepareConfig(competition_dir=str(SHARED_DATA / "competition")), progress=False)
+    return out

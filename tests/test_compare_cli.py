@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 from PIL import Image
-from test_per_caption import real_data  # noqa: F401  (pytest fixture)
 
 from scripts import compare as compare_script
 from scripts import evaluate as evaluate_script
@@ -49,7 +48,7 @@ def read(out: Path) -> tuple[pd.DataFrame, dict]:
 
 
 @pytest.mark.slow
-def test_the_shipped_default_against_itself_has_no_gap(real_data, tmp_path, capsys):  # noqa: F811
+def test_the_shipped_default_against_itself_has_no_gap(real_data, tmp_path, capsys):
     out = tmp_path / "self"
     assert compare_script.main([str(DEFAULT), str(DEFAULT), "--data", str(real_data), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -70,7 +69,7 @@ def test_the_shipped_default_against_itself_has_no_gap(real_data, tmp_path, caps
 
 
 @pytest.mark.slow
-def test_against_a_folder_from_a_second_seed(real_data, tmp_path, capsys):  # noqa: F811
+def test_against_a_folder_from_a_second_seed(real_data, tmp_path, capsys):
     folder = tmp_path / "seed1"
     assert generate_script.main(["--checkpoint", str(DEFAULT), "--test-captions", str(real_data / "test_captions.csv"),
                                  "--seed", "1", "--out", str(folder)]) == 0
@@ -101,7 +100,7 @@ def test_against_a_folder_from_a_second_seed(real_data, tmp_path, capsys):  # no
 
 
 @pytest.mark.slow
-def test_a_folder_of_another_caption_set_is_one_line(real_data, tmp_path, capsys):  # noqa: F811
+def test_a_folder_of_another_caption_set_is_one_line(real_data, tmp_path, capsys):
     folder = tmp_path / "other"
     folder.mkdir()
     Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(folder / "inference_99999.jpg")

@@ -17,7 +17,6 @@ from gan_core.explore import coverage
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPS = ROOT / "checkpoints" / "default" / "snapshots"
-DATA = ROOT / "data" / "oxford102"
 
 
 def rows(classes_and_reachable):
@@ -42,16 +41,16 @@ def test_cosine_distance_and_chart():
     assert Image.open(io.BytesIO(png)).size[0] >= 720
 
 
-@pytest.mark.skipif(not (DATA / "manifest.json").is_file(), reason="the prepared data set is not here")
-def test_pick_images_takes_per_class_test_images_with_their_own_captions():
+def test_pick_images_takes_per_class_test_images_with_their_own_captions(real_data):
+    data = real_data
     from gan_core.data.dataset import PreparedDataset, load_class_ids
 
-    dataset = PreparedDataset(DATA)
+    dataset = PreparedDataset(data)
     picked = coverage.pick_images(dataset, 3, seed=0)
     counts = np.bincount(picked["class_ids"])
     assert len(np.unique(picked["class_ids"])) == 102 and counts.max() == 3
     assert set(picked["rows"]) <= set(dataset.test_rows)
-    assert np.array_equal(load_class_ids(DATA)[picked["rows"]], picked["class_ids"])
+    assert np.array_equal(load_class_ids(data)[picked["rows"]], picked["class_ids"])
     assert picked["captions"][0] == dataset.test_caption(int(picked["test_ids"][0]))
     assert np.array_equal(coverage.pick_images(dataset, 3, seed=0)["rows"], picked["rows"])  # seeded
 
@@ -63,8 +62,11 @@ def run_project(*args):
 
 
 @pytest.mark.slow
-def test_cli_one_image_and_a_short_coverage_pass(tmp_path):
-    Image.fromarray(np.asarray(np.load(DATA / "images_76.npy", mmap_mode="r")[22])).save(tmp_path / "t.png")
+def test_cli_one_image_and_a_short_coverage_pass(tmp_path, real_data):
+    data = real_data
+    from gan_core.data.dataset import PreparedDataset
+
+    Image.fromarray(np.asarray(PreparedDataset(data).images(64)[22])).save(tmp_path / "t.png")
     snap = tmp_path / "epoch_0270"  # a copy: the coverage cache lands next to it, not in checkpoints/
     import shutil
 
@@ -75,7 +77,7 @@ def test_cli_one_image_and_a_short_coverage_pass(tmp_path):
     assert {p.name for p in (tmp_path / "one").iterdir()} == {"projection.png", "projection.gif", "latent.json",
                                                               "projection.json"}
     assert json.loads((tmp_path / "one" / "latent.json").read_text())["source"] == "projector"
-    run = run_project("--checkpoint", snap, "--data", DATA, "--coverage", "--per-class", 1, "--steps", 2,
+    run = run_project("--checkpoint", snap, "--data", data, "--coverage", "--per-class", 1, "--steps", 2,
                       "--out", tmp_path / "cov")
     assert run.returncode == 0, run.stderr
     with open(tmp_path / "cov" / "coverage.csv") as handle:
@@ -89,6 +91,6 @@ def test_cli_one_image_and_a_short_coverage_pass(tmp_path):
     for args in (["--checkpoint", snap, "--caption", "x", "--target", tmp_path / "t.png", "--out", tmp_path / "mine"],
                  ["--checkpoint", snap, "--caption", "x", "--target", tmp_path / "nope.png", "--out", tmp_path / "o"],
                  ["--checkpoint", snap, "--coverage", "--out", tmp_path / "o"],
-                 ["--checkpoint", snap, "--data", DATA, "--coverage", "--out", snap]):
+                 ["--checkpoint", snap, "--data", data, "--coverage", "--out", snap]):
         run = run_project(*args)
         assert run.returncode == 1 and run.stderr.startswith("error:") and run.stderr.count("\n") == 1, run.stderr

@@ -22,22 +22,6 @@ from gan_core.eval.per_caption import Source, colour_words, per_caption
 SHIPPED = ROOT / "checkpoints" / "default" / "snapshots"
 
 
-@pytest.fixture(scope="session")
-def real_data(tmp_path_factory) -> Path:
-    """The prepared data set the shipped references were computed on: data/oxford102, or prepared here
-    from ../shared/data/oxford102 as the README says (CI)."""
-    own = ROOT / "data" / "oxford102"
-    if (own / "manifest.json").is_file():
-        return own
-    if not (SHARED_DATA / "text_c10").is_dir():
-        pytest.skip(f"no prepared data at {own} and no raw data at {SHARED_DATA}")
-    from gan_core.data.prepare import PrepareConfig, prepare
-
-    out = tmp_path_factory.mktemp("real") / "oxford102"
-    prepare(SHARED_DATA, out, PrepareConfig(competition_dir=str(SHARED_DATA / "competition")), progress=False)
-    return out
-
-
 @pytest.fixture(scope="module")
 def evaluator():
     from gan_core.eval.evaluators import get_evaluator

@@ -98,9 +98,7 @@ def test_generate_page_directions_sliders_and_latent_save(app_env):
     assert np.isfinite(at.session_state["gen_named_directions"]["first"]["vector"]).all()
 
 
-@pytest.mark.skipif(not (ROOT / "checkpoints" / "default").is_dir() or not (ROOT / "data" / "oxford102").is_dir(),
-                    reason="needs the shipped checkpoint and the prepared data")
-def test_projector_page_in_a_real_browser_at_1280x800(tmp_path):
+def test_projector_page_in_a_real_browser_at_1280x800(tmp_path, real_data):
     """On the shipped checkpoint: project a test image in Chromium and screenshot the result and the
     coverage tab (PROJECTOR_SCREENSHOTS=DIR keeps the PNGs for a person to look at)."""
     import os
@@ -114,7 +112,7 @@ def test_projector_page_in_a_real_browser_at_1280x800(tmp_path):
     shots = __import__("pathlib").Path(keep) if keep else tmp_path
     before = git_status()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("GAN_CHECKPOINTS", "GAN_DATA")}
+    env = {**{k: v for k, v in os.environ.items() if k != "GAN_CHECKPOINTS"}, "GAN_DATA": str(real_data)}
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port)],
                               cwd=ROOT, env={**env, "TF_CPP_MIN_LOG_LEVEL": "2"}, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)

@@ -9,7 +9,6 @@ import subprocess
 import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
-from test_per_caption import real_data  # noqa: F401  (pytest fixture)
 
 from gan_core.eval import per_caption as module
 from gan_core.eval.per_caption import Source
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def page_env(real_data, monkeypatch_module):  # noqa: F811
+def page_env(real_data, monkeypatch_module):
     """The shipped checkpoints and the real data, with the default A (epoch 270) and B (the snapshot
     before it, epoch 240) tables cached as the page's button would leave them."""
     for epoch in ("0270", "0240"):
