@@ -83,10 +83,10 @@ def score_snapshot_ui(snapshot: str) -> None:
     best_of = best_of_ui("score_best_of", loaders.load_generator(snapshot).can_rank, best_box)
     left, right, _ = st.columns([1, 2.2, 1.4])
     score = left.button("Score this snapshot", key="score_snapshot", type="primary")
-    realism = right.button("Score with realism (Inception: ~2-5 min; the first run ~15 min)", key="realism_snapshot",
+    realism = right.button("Score with realism (Inception: ~1.5 min idle; the first run ~5 min more)", key="realism_snapshot",
                            help="Adds Inception-FID, KID, precision/recall and saturated pixels. The first run also "
-                                "computes the Inception features of the 3000-image reference set (about 15 minutes "
-                                "on this 2-core machine), cached for every later run.")
+                                "computes the Inception features of the 3000-image reference set (about 5 minutes on an "
+                                "idle 2-core machine, three times that beside training), cached for every later run.")
     if not (score or realism):
         return
     loaders.load_dataset(str(roots.data))
