@@ -79,7 +79,8 @@ def realism_ui(sources: dict, results: dict) -> None:
     pending = [side for side, r in results.items() if r is not None and r.table["realism"].isna().all()]
     if not pending:
         return
-    if st.button("Add Inception realism (about 1.5 min per source idle; the first run about 5 min more)", key="tc_realism",
+    if st.button("Add Inception realism (about 1.5 min per source idle; the first run about 5 min more)",
+                 key="tc_realism",
                  help="Kynkäänniemi et al.'s per-image realism in the FID Inception features, against the 3000 "
                       "training images that precision/recall use."):
         bar = st.progress(0.0, "Loading the Inception network…")
