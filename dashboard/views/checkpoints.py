@@ -5,15 +5,8 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import (
-    check_captions,
-    display_path,
-    page_roots,
-    parse_seeds,
-    show_notes,
-    shown_errors,
-    snapshot_ui,
-)
+from dashboard.components import (check_captions, display_path, page_roots, parse_seeds, show_notes, shown_errors,
+                                  snapshot_ui)
 from dashboard.settings import WHERE_HINT
 from gan_core import UserError
 from gan_core.explore.runs import METRIC_COLUMNS, list_runs, read_metrics, sample_captions, summarize_run

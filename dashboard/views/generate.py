@@ -8,17 +8,8 @@ import streamlit as st
 
 from dashboard import exports, loaders
 from dashboard import projector_data as latent_data
-from dashboard.components import (
-    best_of_ui,
-    check_captions,
-    display_path,
-    page_roots,
-    parse_seeds,
-    show_notes,
-    shown_errors,
-    snapshot_ui,
-    truncation_ui,
-)
+from dashboard.components import (best_of_ui, check_captions, display_path, page_roots, parse_seeds, show_notes,
+                                  shown_errors, snapshot_ui, truncation_ui)
 from gan_core import UserError
 
 DEFAULT_CAPTION = "this flower has white petals and a bright yellow center"

@@ -9,15 +9,8 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import loaders
-from dashboard.components import (
-    best_of_ui,
-    current_run,
-    display_path,
-    page_roots,
-    shown_errors,
-    snapshot_ui,
-    truncation_ui,
-)
+from dashboard.components import (best_of_ui, current_run, display_path, page_roots, shown_errors, snapshot_ui,
+                                  truncation_ui)
 from dashboard.settings import REPO
 from gan_core import UserError
 from gan_core.explore.runs import inside_root, summarize_run
