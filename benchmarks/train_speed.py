@@ -38,16 +38,18 @@ def main() -> None:
     args = parser.parse_args()
     dataset = PreparedDataset(args.data)
     base = cfg.with_overrides(cfg.TrainConfig(), dict(kv.split("=", 1) for kv in args.set))
+    # built on demand: a dfgan-only --set (model.d_lowres, ...) must not stop the default settings
     settings = {
-        "default_bf16": (base, "mixed_bfloat16"),
-        "default_fp32": (base, "float32"),
-        "dcgan_bf16": (cfg.with_overrides(base, DCGAN_BASELINE), "mixed_bfloat16"),
-        "dcgan_fp32": (cfg.with_overrides(base, DCGAN_BASELINE), "float32"),
+        "default_bf16": (lambda: base, "mixed_bfloat16"),
+        "default_fp32": (lambda: base, "float32"),
+        "dcgan_bf16": (lambda: cfg.with_overrides(base, DCGAN_BASELINE), "mixed_bfloat16"),
+        "dcgan_fp32": (lambda: cfg.with_overrides(base, DCGAN_BASELINE), "float32"),
     }
     only = [s for s in args.only.split(",") if s] or list(settings)
     steps_per_epoch = len(dataset.train_rows) // base.batch_size
     for name in only:
-        config, precision = settings[name]
+        make, precision = settings[name]
+        config = make()
         sec = time_setting(dataset, config, precision, args.steps, args.warmup)
         print(f"{name}: {sec:.3f} s/step, {config.batch_size / sec:.0f} images/s, "
               f"{sec * steps_per_epoch / 60:.2f} min/epoch ({steps_per_epoch} steps of {config.batch_size})", flush=True)
