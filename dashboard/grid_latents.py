@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dashboard import loaders
+from dashboard.projector_data import noise_dim, seed_noise, snapshot_digest
 from gan_core import UserError
 from gan_core.explore import latents
 from gan_core.explore.report_grid import GridRow
@@ -15,22 +15,16 @@ from gan_core.explore.report_grid import GridRow
 UPLOAD_KEY = "report_latent_upload"
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def snapshot_digest(snapshot: str) -> str:
-    return latents.snapshot_digest(snapshot)
-
-
 def cell_latent(snapshot: str, cell) -> np.ndarray:
     """float32 [noise_dim]: the z a cell is drawn from before psi (its latent, else its seed's noise)."""
     if cell.latent is not None:
         return np.asarray(cell.latent, np.float32)
-    return loaders.sampler_pool().run(snapshot, lambda g: g.noise([cell.seed])[0])
+    return seed_noise(snapshot, [cell.seed])[0]
 
 
 def load_into_cell(state, snapshot: str, r: int, c: int, text: bytes, name: str) -> str:
     """-> the message for the page; a UserError for a file that cannot go into the cell."""
-    noise_dim = loaders.sampler_pool().run(snapshot, lambda g: g.noise_dim)
-    latent = latents.from_json(text, noise_dim)
+    latent = latents.from_json(text, noise_dim(snapshot))
     if latent.sentence is not None:
         raise UserError(f"{name} holds an optimised sentence code; the grid draws each row's own caption, so "
                         f"open it on Generate & interpolate or the Projector instead")

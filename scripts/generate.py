@@ -96,7 +96,7 @@ def render_latents(args, inputs) -> int:
         raise UserError("--latents takes no --zip, --truncation, --best-of or --seeds: each file holds its z and psi")
     for path in args.latents:
         latents.read(path)  # a bad file fails before any model loads
-    check_output_folder(args.out, "--out", lambda p: is_generated_folder(p) or latents.is_render_folder(p),
+    check_output_folder(args.out, "--out", is_generated_folder,
                         "a folder written by generate.py (its generation.json and images only)", inputs=inputs)
     t0 = time.perf_counter()
     sampler = Sampler.load(args.checkpoint)

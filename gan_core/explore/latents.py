@@ -146,16 +146,11 @@ def render_file_name(index: int) -> str:
 
 
 def is_render_folder(path: Path) -> bool:
-    """Whether `path` is a folder `render_files` wrote: its generation.json and latent_NNNN.png only."""
-    import re
+    """Whether `path` is a folder `render_files` wrote (generate.py's ownership rule,
+    inference.is_generated_folder, with this mode)."""
+    from gan_core.sample.inference import RECORD_NAME, is_generated_folder
 
-    try:
-        record = json.loads((Path(path) / "generation.json").read_text())
-    except (OSError, ValueError):
-        return False
-    others = [p for p in Path(path).iterdir() if p.name != "generation.json"]
-    return (isinstance(record, dict) and record.get("mode") == RENDER_MODE
-            and all(p.is_file() and re.fullmatch(r"latent_[0-9]{4,}\.png", p.name) for p in others))
+    return is_generated_folder(path) and json.loads((Path(path) / RECORD_NAME).read_text()).get("mode") == RENDER_MODE
 
 
 def render_files(sampler, paths: list[str | Path], out: str | Path) -> list[Path]:
@@ -170,7 +165,9 @@ def render_files(sampler, paths: list[str | Path], out: str | Path) -> list[Path
     images = render(sampler, loaded)
     digest = snapshot_digest(sampler.path) if sampler.path is not None else ""
     out = Path(out)
-    with atomic.atomic_dir(out, owned=is_render_folder) as tmp:
+    from gan_core.sample.inference import is_generated_folder
+
+    with atomic.atomic_dir(out, owned=is_generated_folder) as tmp:  # any of generate.py's own outputs
         for i, image in enumerate(images):
             with atomic.atomic_path(tmp / render_file_name(i)) as target:
                 Image.fromarray(image).save(target, format="PNG")
