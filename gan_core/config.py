@@ -77,6 +77,13 @@ class TrainConfig:
     lecam_weight: float = 0.0
     lecam_decay: float = 0.99
     lecam_start: int = 1000
+    # Text alignment (XMC-GAN, Zhang et al. 2021; 0: off, dfgan only): D learns a joint space of its
+    # own backbone features and the sentence codes (InfoNCE of real images against the batch's
+    # captions), and G's loss adds the same term for its images plus one that pulls each fake towards
+    # the real image of its caption in that space. No evaluation model is involved.
+    contrastive_weight: float = 0.0
+    contrastive_temperature: float = 0.1
+    contrastive_dim: int = 128
     diffaugment: str = "color,translation,cutout"  # policies applied to real and fake before D ("" for none)
     # A constant-decay EMA of the generator's weights for snapshots (0: off). The 0.999 average from
     # step 500 scored far worse than the raw generator; the ramped EMA below replaces it.
@@ -196,6 +203,9 @@ def validate(config: TrainConfig) -> None:
         (config.mode_seeking_weight >= 0, f"mode_seeking_weight must be >= 0, got {config.mode_seeking_weight}"),
         (config.lecam_weight >= 0 and 0.0 <= config.lecam_decay < 1.0 and config.lecam_start >= 0,
          "lecam_weight must be >= 0, lecam_decay in [0, 1) and lecam_start >= 0"),
+        (config.contrastive_weight >= 0 and config.contrastive_temperature > 0 and config.contrastive_dim >= 1,
+         "contrastive_weight must be >= 0, contrastive_temperature > 0 and contrastive_dim >= 1"),
+        (config.contrastive_weight == 0 or m.arch == "dfgan", "contrastive_weight is a dfgan option"),
         (all(p in DIFFAUGMENT_POLICIES for p in policies),
          f"diffaugment must be a comma-separated subset of {','.join(DIFFAUGMENT_POLICIES)} (or empty), "
          f"got {config.diffaugment!r}"),

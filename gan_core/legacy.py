@@ -29,6 +29,9 @@ TRAIN_FIELDS = {
     "lecam_weight": 0.0,
     "lecam_decay": 0.99,
     "lecam_start": 1000,
+    "contrastive_weight": 0.0,
+    "contrastive_temperature": 0.1,
+    "contrastive_dim": 128,
 }
 
 

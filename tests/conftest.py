@@ -66,7 +66,11 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def real_data(tmp_path_factory) -> Path:
     """The prepared real data set the shipped references were computed on: data/oxford102, or prepared
-    once per session from ../shared/data/oxford102 as the README says (a fresh clone, CI)."""
+    once per session from ../shared/data/oxford102 as the README says (a fresh clone, CI). The xdist
+    workers share that one preparation and the caches written into it (the first builds it under a
+    lock, as tiny_run)."""
+    import fcntl
+
     own = ROOT / "data" / "oxford102"
     if (own / "manifest.json").is_file():
         return own
@@ -74,6 +78,12 @@ def real_data(tmp_path_factory) -> Path:
         pytest.skip(f"no prepared data at {own} and no raw data at {SHARED_DATA}")
     from gan_core.data.prepare import PrepareConfig, prepare
 
-    out = tmp_path_factory.mktemp("real") / "oxford102"
-    prepare(SHARED_DATA, out, PrepareConfig(competition_dir=str(SHARED_DATA / "competition")), progress=False)
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    out = root / "real" / "oxford102"
+    with open(root / "real.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "manifest.json").is_file():
+            prepare(SHARED_DATA, out, PrepareConfig(competition_dir=str(SHARED_DATA / "competition")), progress=False)
     return out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import tensorflow as tf
+from test_training import data, steps_then_resume  # noqa: F401
 from tiny import tiny_config
 
 from gan_core.train import losses
@@ -17,17 +19,18 @@ def test_lecam_loss_penalises_only_the_far_side():
     assert float(losses.lecam(tf.constant([-1.0]), tf.constant([1.0]), 0.0, 0.0)) == 0.0
 
 
-def test_lecam_run_tracks_means_and_resumes_exactly(tiny_run, tmp_path):
-    from gan_core.train.loop import train
+@pytest.mark.slow
+def test_lecam_steps_track_the_means_and_resume_exactly(data, tmp_path):  # noqa: F811
+    """Real steps: a trainer restored from the saved state (which lists the means) takes the same
+    steps, and past lecam_start the means are running means of D's scores."""
+    trainer, restored, path = steps_then_resume(data, tiny_config(lecam_weight=0.3, lecam_start=2, lecam_decay=0.5),
+                                                tmp_path, steps=2, after=2)
+    assert any(n.startswith("lecam_means") for n, _ in tf.train.list_variables(path))
+    np.testing.assert_allclose(restored.lecam_means.numpy(), trainer.lecam_means.numpy(), rtol=1e-5, atol=1e-6)
+    # past lecam_start, each step moves the means half way (decay 0.5) to its real and fake scores
+    from gan_core.data.dataset import PipelineConfig, PreparedDataset, make_pipeline
 
-    _, data, _ = tiny_run
-    config = tiny_config(lecam_weight=0.3, lecam_start=2, max_steps=6)
-    whole = train(data, tmp_path / "whole", config, log=lambda *_: None, progress=False)
-    train(data, tmp_path / "split", tiny_config(lecam_weight=0.3, lecam_start=2, max_steps=3), log=lambda *_: None,
-          progress=False)
-    split = train(data, tmp_path / "split", config, log=lambda *_: None, progress=False)
-    assert whole.end_step == split.end_step == 6
-    for name, value in whole.last_metrics.items():
-        assert np.isclose(value, split.last_metrics[name], rtol=1e-5, atol=1e-6), name
-    names = [n for n, _ in tf.train.list_variables(tf.train.latest_checkpoint(str(tmp_path / "whole" / "state")))]
-    assert any(n.startswith("lecam_means") for n in names)
+    before = restored.lecam_means.numpy().copy()
+    metrics = restored.train_step(next(iter(make_pipeline(PreparedDataset(data), PipelineConfig(batch_size=8), 9))))
+    np.testing.assert_allclose(restored.lecam_means.numpy(),
+                               0.5 * before + 0.5 * np.array([metrics["d_real"], metrics["d_fake"]]), rtol=1e-5)

@@ -141,4 +141,6 @@ def test_the_shipped_default_files_are_in_todays_schema():
         assert only_added_later(migrated["run_config"], meta["run_config"]), snapshot
     config = json.loads((DEFAULT / "config.json").read_text())
     assert only_added_later(legacy.migrate_run_config(config), config)
-    assert set(legacy.migrate_run_config(config)) - set(config) == {"lecam_weight", "lecam_decay", "lecam_start"}
+    assert set(legacy.migrate_run_config(config)) - set(config) == {"lecam_weight", "lecam_decay", "lecam_start",
+                                                                         "contrastive_weight", "contrastive_temperature",
+                                                                         "contrastive_dim"}

@@ -35,6 +35,27 @@ def make_trainer(data, config):
     return ds, GANTrainer(nets, config, "float32")
 
 
+def steps_then_resume(data, config, state_dir, steps: int = 2, after: int = 2):
+    """Real steps on a trainer, its state saved, `after` more steps; then a fresh trainer restored
+    from that state takes the same `after` steps. Returns (trainer, restored, saved path); asserts
+    that both gave the same metrics."""
+    ds, trainer = make_trainer(data, config)
+    batches = [next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), e))) for e in range(steps + after)]
+    for batch in batches[:steps]:
+        trainer.train_step(batch)
+    import tensorflow as tf
+
+    path = tf.train.Checkpoint(**trainer.checkpoint_objects()).save(str(state_dir / "ckpt"))
+    expected = [trainer.train_step(b) for b in batches[steps:]]
+    _, restored = make_trainer(data, config)
+    restored.restore(path)
+    for batch, want in zip(batches[steps:], expected):
+        got = restored.train_step(batch)
+        for name, value in want.items():
+            assert np.isclose(got[name], value, rtol=1e-5, atol=1e-6), name
+    return trainer, restored, path
+
+
 @pytest.mark.slow
 def test_steps_change_weights_give_finite_losses_and_follow_the_lr_scale(data):
     # StyleGAN2-ADA's EMA at step 99: decay 0.5 ** (8 / 40) ~ 0.87, the average moves part of the way.

@@ -20,7 +20,7 @@ from gan_core import UserError
 from gan_core.sample.snapshot import list_snapshots, read_meta
 
 NOT_RUNS = {"evaluator", "carry"}  # folders under the checkpoints root that hold other things
-METRIC_COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake", "d_wrong", "gp", "ms", "kl")
+METRIC_COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake", "d_wrong", "gp", "ms", "kl", "contrast")
 
 
 def inside_root(path: str | Path, *roots: str | Path) -> Path:

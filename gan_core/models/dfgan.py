@@ -212,3 +212,16 @@ def build_discriminator(config: ModelConfig, sentence_dim: int, name: str = "dis
     model = keras.Model([image_in, sentence_in], head([backbone(image_in), sentence_in]), name=name)
     model.backbone, model.head = backbone, head
     return model
+
+
+def build_contrast_heads(feature_channels: int, sentence_dim: int, dim: int, name: str = "d_contrast") -> keras.Model:
+    """D's projections for the text-alignment term (XMC-GAN, Zhang et al. 2021): (D's 4x4 backbone
+    features, sentence code) -> (image code [B, dim], sentence code [B, dim]), float32. A training-only
+    part of D: snapshots and best-of-N never use it."""
+    features = keras.Input((4, 4, feature_channels), name="features")
+    sentence = keras.Input((sentence_dim,), name="sentence")
+    x = layers.LeakyReLU(0.2)(layers.Activation("linear", dtype="float32")(features))
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    image_code = layers.Dense(dim, name="image_proj")(x)
+    sentence_code = layers.Dense(dim, name="sentence_proj")(sentence)
+    return keras.Model([features, sentence], [image_code, sentence_code], name=name)

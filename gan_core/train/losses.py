@@ -55,3 +55,18 @@ def lecam(real_scores, fake_scores, anchor_real, anchor_fake, replicas: int = 1)
     fake = tf.cast(fake_scores, tf.float32)
     return (tf.reduce_mean(tf.square(tf.nn.relu(real - anchor_fake)))
             + tf.reduce_mean(tf.square(tf.nn.relu(anchor_real - fake)))) / replicas
+
+
+def info_nce(queries, keys, positives, temperature: float, replicas: int = 1):
+    """InfoNCE (CLIP, XMC-GAN): mean cross-entropy of softmax(cos(q_i, k_j) / temperature) over the
+    keys j, with key positives[i] the right one for query i. Rows are L2-normalised here."""
+    q = tf.math.l2_normalize(tf.cast(queries, tf.float32), axis=-1)
+    k = tf.math.l2_normalize(tf.cast(keys, tf.float32), axis=-1)
+    logits = tf.matmul(q, k, transpose_b=True) / temperature
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(positives, logits)) / replicas
+
+
+def info_nce_pairs(a, b, temperature: float, replicas: int = 1):
+    """Symmetric InfoNCE of paired rows (a_i with b_i): the mean of the a->b and b->a directions."""
+    diagonal = tf.range(tf.shape(a)[0])
+    return 0.5 * (info_nce(a, b, diagonal, temperature, replicas) + info_nce(b, a, diagonal, temperature, replicas))

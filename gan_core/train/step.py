@@ -14,9 +14,11 @@ import tensorflow as tf
 
 from gan_core.config import TrainConfig
 from gan_core.models import Networks, build_generator, noise_size
+from gan_core.models.dfgan import build_contrast_heads
+from gan_core.models.text_encoder import sentence_dim
 from gan_core.train import diffaug, losses
 
-METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_wrong", "gp", "ms", "kl")
+METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_wrong", "gp", "ms", "kl", "contrast")
 
 
 def holds_whole_ema(path: str) -> bool:
@@ -45,6 +47,13 @@ class GANTrainer:
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
             # LeCam's running means of D's real and fake scores (written once per step, cross-replica)
             self.lecam_means = tf.Variable([0.0, 0.0], trainable=False, name="lecam_means")
+            # The text-alignment projections: a training-only part of D, updated by D's optimizer.
+            self.contrast = None
+            if config.contrastive_weight > 0:
+                channels = self.networks.discriminator.backbone.output.shape[-1]
+                self.contrast = build_contrast_heads(channels, sentence_dim(config.model.text), config.contrastive_dim)
+                self._contrast_weights = tf.Module()  # listed for the state, as the EMA's below
+                self._contrast_weights.variables_by_index = list(self.contrast.weights)
             self.opt_g.build(self.networks.generator.trainable_variables)
             self.opt_d.build(self.d_variables)
         self.ema_generator.set_weights(self.networks.generator.get_weights())
@@ -69,6 +78,8 @@ class GANTrainer:
     @property
     def d_variables(self):
         extra = self.networks.text_encoder.trainable_variables if self.joint_text else []
+        if self.contrast is not None:
+            extra = extra + self.contrast.trainable_variables
         return self.networks.discriminator.trainable_variables + extra
 
     def checkpoint_objects(self) -> dict:
@@ -77,6 +88,8 @@ class GANTrainer:
                    "ema_weights": self._ema_weights, "opt_g": self.opt_g, "opt_d": self.opt_d, "step": self.step}
         if self.config.lecam_weight > 0:  # only then: states of runs without it stay restorable as they are
             objects["lecam_means"] = self.lecam_means
+        if self.contrast is not None:
+            objects["d_contrast"] = self._contrast_weights
         return objects
 
     def restore(self, path: str) -> bool:
@@ -132,10 +145,23 @@ class GANTrainer:
                 gen_sent = tf.stop_gradient(nets.text_encoder(gen_captions, training=False))
             fake, kl = nets.generate(noise, gen_sent, training=True)
             with g_tape.stop_recording():
-                d_metrics = self._d_update(real, tf.stop_gradient(fake), gen_sent, batch, with_gp,
-                                           d_loss_fn, replicas, total, offset)
-            d_gen = nets.discriminator([self._aug(fake, 3, total, offset), gen_sent], training=True)
+                d_metrics, real_code = self._d_update(real, tf.stop_gradient(fake), gen_sent, batch, with_gp,
+                                                      d_loss_fn, replicas, total, offset)
+            fake_aug = self._aug(fake, 3, total, offset)
+            if self.contrast is None:
+                d_gen = nets.discriminator([fake_aug, gen_sent], training=True)
+            else:
+                fake_feats = nets.discriminator.backbone(fake_aug, training=True)
+                d_gen = nets.discriminator.head([fake_feats, gen_sent], training=True)
             g_loss = g_loss_fn(d_gen, replicas) + kl / replicas
+            if self.contrast is not None:
+                # XMC-GAN's G terms: its image against the batch's captions, and against the batch's
+                # real images with the real of the same caption as the right one.
+                fake_code, gen_sent_code = self.contrast([fake_feats, gen_sent], training=True)
+                tau = cfg.contrastive_temperature
+                g_contrast = (losses.info_nce_pairs(fake_code, gen_sent_code, tau, replicas)
+                              + losses.info_nce(fake_code, real_code, source, tau, replicas))
+                g_loss += cfg.contrastive_weight * g_contrast
             ms = tf.constant(0.0)
             if use_ms:
                 last, first = tf.where(paired)[:, 0], tf.where(paired)[:, 0] - 3
@@ -147,7 +173,8 @@ class GANTrainer:
         return {**d_metrics, "g_loss": g_loss, "ms": ms, "kl": kl / replicas if cfg.model.arch == "dcgan" else ms * 0.0}
 
     def _d_scores(self, real_aug, fake_aug, sent, gen_sent, wrong):
-        """D on real/right, fake/right, real/wrong -> (all scores [3B], real/right scores [B]).
+        """D on real/right, fake/right, real/wrong -> (all scores [3B], real/right scores [B], D's
+        backbone features of the real images, or None without a backbone/head split).
 
         With a backbone/head split (dfgan) the real images pass the backbone once for both captions.
         """
@@ -159,9 +186,10 @@ class GANTrainer:
             scores = disc.head([tf.concat([feats, real_feats], axis=0), tf.concat([sent, gen_sent, wrong], axis=0)],
                                training=True)
         else:
+            real_feats = None
             scores = disc([tf.concat([real_aug, fake_aug, real_aug], axis=0), tf.concat([sent, gen_sent, wrong], axis=0)],
                           training=True)
-        return scores, scores[:rows]
+        return scores, scores[:rows], real_feats
 
     def _d_update(self, real, fake, gen_sent, batch, with_gp, d_loss_fn, replicas, total, offset):
         cfg = self.config
@@ -178,12 +206,12 @@ class GANTrainer:
             if with_gp:
                 with tf.GradientTape() as gp_tape:
                     gp_tape.watch([real_aug, sent])
-                    scores, real_scores = self._d_scores(real_aug, fake_aug, sent, gen_sent, wrong)
+                    scores, real_scores, real_feats = self._d_scores(real_aug, fake_aug, sent, gen_sent, wrong)
                 g_img, g_sent = gp_tape.gradient(real_scores, [real_aug, sent])  # = grad of their sum
                 # Lazy regularisation (StyleGAN2): every gp_every steps with the weight scaled up.
                 gp = losses.ma_gp(g_img, g_sent, cfg.gp_weight * cfg.gp_every, cfg.gp_power, replicas)
             else:
-                scores, _ = self._d_scores(real_aug, fake_aug, sent, gen_sent, wrong)
+                scores, _, real_feats = self._d_scores(real_aug, fake_aug, sent, gen_sent, wrong)
                 gp = tf.constant(0.0)
             d_real, d_fake, d_wrong = scores[:rows], scores[rows: 2 * rows], scores[2 * rows:]
             d_loss = d_loss_fn(d_real, d_fake, d_wrong, replicas) + gp
@@ -191,9 +219,16 @@ class GANTrainer:
                 on = tf.cast(self.step >= cfg.lecam_start, tf.float32)
                 d_loss += on * cfg.lecam_weight * losses.lecam(d_real, d_fake, self.lecam_means[0],
                                                                self.lecam_means[1], replicas)
+            contrast, real_code = tf.constant(0.0), tf.zeros([rows, 1])
+            if self.contrast is not None:  # XMC-GAN's D term: real images against the batch's captions
+                real_code, sent_code = self.contrast([real_feats, sent], training=True)
+                contrast = losses.info_nce_pairs(real_code, sent_code, cfg.contrastive_temperature, replicas)
+                d_loss += cfg.contrastive_weight * contrast
         grads = tape.gradient(d_loss, self.d_variables)
         self.opt_d.apply_gradients(zip(grads, self.d_variables))
-        return {"d_loss": d_loss, "d_real": mean(d_real), "d_fake": mean(d_fake), "d_wrong": mean(d_wrong), "gp": gp}
+        metrics = {"d_loss": d_loss, "d_real": mean(d_real), "d_fake": mean(d_fake), "d_wrong": mean(d_wrong), "gp": gp,
+                   "contrast": contrast}
+        return metrics, tf.stop_gradient(real_code)
 
     def _ema_decay(self):
         """This step's EMA decay: constant ema_decay after ema_start, or (ema_halflife_images > 0)

@@ -19,6 +19,7 @@ from keras import layers
 
 from gan_core.config import TextEncoderConfig
 from gan_core.data.dataset import PreparedDataset
+from gan_core.train.losses import info_nce_pairs
 
 
 def build_image_encoder(out_dim: int, width: int = 32, image_size: int = 64, name: str = "image_encoder") -> keras.Model:
@@ -41,13 +42,6 @@ def l2_normalize(x, axis: int = -1):
     return x / tf.sqrt(tf.reduce_sum(tf.square(x), axis=axis, keepdims=True) + 1e-12)
 
 
-def info_nce(image_emb, text_emb, temperature: float):
-    """Symmetric InfoNCE over a batch of matching pairs (row i of each is a pair)."""
-    logits = tf.matmul(l2_normalize(image_emb), l2_normalize(text_emb), transpose_b=True) / temperature
-    labels = tf.range(tf.shape(logits)[0])
-    loss_i = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-    loss_t = keras.losses.sparse_categorical_crossentropy(labels, tf.transpose(logits), from_logits=True)
-    return 0.5 * (tf.reduce_mean(loss_i) + tf.reduce_mean(loss_t))
 
 
 @dataclass
@@ -82,7 +76,8 @@ def pretrain(dataset: PreparedDataset, text_encoder: keras.Model, config: TextEn
     @tf.function(reduce_retracing=True)
     def step(images, captions):
         with tf.GradientTape() as tape:
-            loss = info_nce(image_encoder(images, training=True), text_encoder(captions, training=True), temperature)
+            loss = info_nce_pairs(image_encoder(images, training=True), text_encoder(captions, training=True),
+                                  temperature)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
