@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -12,6 +13,20 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SHARED_DATA = (ROOT / ".." / "shared" / "data" / "oxford102").resolve()
+
+
+@contextlib.contextmanager
+def session_lock(tmp_path_factory, name: str):
+    """An exclusive lock shared by the session's xdist workers: work that leaves a cache (a table next
+    to a shipped snapshot, a prepared data set) is done once, and the other worker reads what it left."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield root
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -29,21 +44,16 @@ def machine_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory, worker_id):
+def tiny_run(tmp_path_factory):
     """The tiny config (2 epochs: snapshots epoch_0001 and epoch_0002, 10 steps) trained once per test
     session, for the tests that only need a trained run: read it, or copy it to write into it.
     Returns (run dir, prepared data dir, TrainSummary). The xdist workers share one build: the first
     to ask trains it under a lock, the others wait for it (a build is most of a minute of CPU)."""
-    import fcntl
     import json
 
-    root = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
-        root = root.parent  # the session's folder, above each worker's own
-    folder, done = root / "tiny_run", root / "tiny_run" / "summary.json"
-    folder.mkdir(exist_ok=True)
-    with open(root / "tiny_run.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with session_lock(tmp_path_factory, "tiny_run") as root:
+        folder, done = root / "tiny_run", root / "tiny_run" / "summary.json"
+        folder.mkdir(exist_ok=True)
         if not done.is_file():
             from tiny import tiny_config, tiny_dataset
 
@@ -69,8 +79,6 @@ def real_data(tmp_path_factory) -> Path:
     once per session from ../shared/data/oxford102 as the README says (a fresh clone, CI). The xdist
     workers share that one preparation and the caches written into it (the first builds it under a
     lock, as tiny_run)."""
-    import fcntl
-
     own = ROOT / "data" / "oxford102"
     if (own / "manifest.json").is_file():
         return own
@@ -78,12 +86,8 @@ def real_data(tmp_path_factory) -> Path:
         pytest.skip(f"no prepared data at {own} and no raw data at {SHARED_DATA}")
     from gan_core.data.prepare import PrepareConfig, prepare
 
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    out = root / "real" / "oxford102"
-    with open(root / "real.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with session_lock(tmp_path_factory, "real") as root:
+        out = root / "real" / "oxford102"
         if not (out / "manifest.json").is_file():
             prepare(SHARED_DATA, out, PrepareConfig(competition_dir=str(SHARED_DATA / "competition")), progress=False)
     return out

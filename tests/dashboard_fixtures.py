@@ -98,13 +98,9 @@ def build_workspace(root: Path, trained: tuple[Path, Path] | None = None) -> Wor
 def workspace(tmp_path_factory, tiny_run) -> Workspace:
     """One workspace per test session, shared by the xdist workers: the first to ask builds it under
     a lock (build_workspace reuses what exists), the others wait for it."""
-    import fcntl
+    from conftest import session_lock
 
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    with open(root / "dashboard.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with session_lock(tmp_path_factory, "dashboard") as root:
         return build_workspace(root / "dashboard", trained=tiny_run[:2])
 
 

@@ -38,35 +38,42 @@ def test_contrastive_fields_are_checked(field, value):
 
 
 @pytest.mark.slow
-def test_steps_train_the_projections_and_resume_exactly(data, tmp_path):  # noqa: F811
-    config = tiny_config(contrastive_weight=1.0, contrastive_dim=8)
-    trainer, restored, path = steps_then_resume(data, config, tmp_path, steps=1, after=2)
-    assert any(n.startswith("d_contrast") for n, _ in tf.train.list_variables(path))
-    for a, b in zip(trainer.contrast.get_weights(), restored.contrast.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    batch = next(iter(make_pipeline(PreparedDataset(data), PipelineConfig(batch_size=8), 9)))
-    before = [w.copy() for w in restored.contrast.get_weights()]
-    metrics = restored.train_step(batch)
-    assert np.isfinite(metrics["contrast"]) and 0 < metrics["contrast"] < 2 * np.log(8)  # InfoNCE over 8 rows
-    assert any(not np.allclose(a, b) for a, b in zip(before, restored.contrast.get_weights()))  # D's projections learn
-
-
-@pytest.mark.slow
-def test_the_g_term_changes_the_generator_update(data):  # noqa: F811
-    """Two fresh trainers with the same weights and a frozen D (D's rate 0: D's step cannot differ):
-    G's first update differs only if G's loss carries the term."""
-    batch = next(iter(make_pipeline(PreparedDataset(data), PipelineConfig(batch_size=8), 0)))
-    _, plain = make_trainer(data, tiny_config())
-    _, aligned = make_trainer(data, tiny_config(contrastive_weight=1.0, contrastive_dim=8))
+def test_g_term_projections_and_lecam_in_real_steps_that_resume_exactly(data, tmp_path):  # noqa: F811
+    """One traced run of each kind, for both D-side additions (LeCam's test of its own means is here
+    too, to trace fewer steps):
+    1. G's term: two fresh trainers with the same weights and a frozen D (rate 0, so D's step cannot
+       differ) give different G updates only if G's loss carries the term.
+    2. The aligned trainer trains on (D's projections learn), saves its state (which lists the
+       projections and LeCam's means), and a restored trainer takes the same steps."""
+    ds = PreparedDataset(data)
+    lecam = {"lecam_weight": 0.3, "lecam_start": 1, "lecam_decay": 0.5}
+    config = tiny_config(contrastive_weight=1.0, contrastive_dim=8, **lecam)
+    _, plain = make_trainer(data, tiny_config(**lecam))
+    _, aligned = make_trainer(data, config)
     for name in ("generator", "discriminator", "text_encoder"):
         getattr(aligned.networks, name).set_weights(getattr(plain.networks, name).get_weights())
-    for trainer in (plain, aligned):
-        trainer.opt_d.learning_rate = 0.0
+    batch = next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), 0)))
     updates = []
     for trainer in (plain, aligned):
+        trainer.opt_d.learning_rate = 0.0
         start = [w.copy() for w in trainer.networks.generator.get_weights()]
         d_start = [w.copy() for w in trainer.networks.discriminator.get_weights()]
-        trainer.train_step(batch)
+        metrics = trainer.train_step(batch)
         assert all(np.array_equal(a, b) for a, b in zip(d_start, trainer.networks.discriminator.get_weights()))
         updates.append([b - a for a, b in zip(start, trainer.networks.generator.get_weights())])
     assert any(not np.allclose(a, b, atol=1e-7) for a, b in zip(*updates))
+    assert np.isfinite(metrics["contrast"]) and 0 < metrics["contrast"] < 2 * np.log(8)  # InfoNCE over 8 rows
+
+    aligned.opt_d.learning_rate = config.lr_d
+    before = [w.copy() for w in aligned.contrast.get_weights()]
+    trainer, restored, path = steps_then_resume(data, config, tmp_path, steps=1, after=2, trainer=aligned)
+    assert any(not np.allclose(a, b) for a, b in zip(before, trainer.contrast.get_weights()))  # D's projections learn
+    names = [n for n, _ in tf.train.list_variables(path)]
+    assert any(n.startswith("d_contrast") for n in names) and any(n.startswith("lecam_means") for n in names)
+    for a, b in zip(trainer.contrast.get_weights(), restored.contrast.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # LeCam: past lecam_start each step moves the means half way (decay 0.5) to its real and fake scores
+    before = restored.lecam_means.numpy().copy()
+    metrics = restored.train_step(next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), 9))))
+    np.testing.assert_allclose(restored.lecam_means.numpy(),
+                               0.5 * before + 0.5 * np.array([metrics["d_real"], metrics["d_fake"]]), rtol=1e-5)

@@ -43,25 +43,19 @@ class TinyWorld:
     run: Path | None = None
 
 
-def _session_root(tmp_path_factory) -> Path:
-    """The test session's folder, shared by the xdist workers (each has its own basetemp below it)."""
-    root = tmp_path_factory.getbasetemp()
-    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
-
-
 def tiny_world(tmp_path_factory, alignment: bool = False, run: bool = False) -> TinyWorld:
     """The session's tiny data (20 images per colour class, 8 test), evaluator, and on request the
     alignment model and a tiny GAN run; each is built once per session and shared by the xdist
     workers (the first to ask builds it under a lock, the others wait). Tests that need to see
     caches computed for the first time work on copies (see test_realism_wiring.py)."""
-    import fcntl
     import json
 
-    root = _session_root(tmp_path_factory) / "scores_world"
-    root.mkdir(exist_ok=True)
-    data = root / "data"
-    with open(root / "build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    from conftest import session_lock
+
+    with session_lock(tmp_path_factory, "scores_world") as session:
+        root = session / "scores_world"
+        root.mkdir(exist_ok=True)
+        data = root / "data"
         if not (root / "flowers_metrics.json").is_file():
             tiny_dataset(root, per_class=20)
             dataset = PreparedDataset(data)

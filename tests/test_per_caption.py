@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, SHARED_DATA
+from conftest import ROOT, SHARED_DATA, session_lock
 from PIL import Image
 
 from gan_core import UserError
@@ -114,9 +114,11 @@ def test_different_caption_sets_are_one_line_errors():
 
 # -- the shipped snapshot on the real data ---------------------------------------------------------
 @pytest.fixture(scope="module")
-def shipped(real_data, evaluator):
-    """The table of the shipped epoch 270 (cached next to it after the first run)."""
-    return per_caption(Source.parse(SHIPPED / "epoch_0270"), real_data, evaluator)
+def shipped(real_data, evaluator, tmp_path_factory):
+    """The table of the shipped epoch 270 (cached next to it after the first run; the page tests'
+    worker reads that cache rather than building it at the same time)."""
+    with session_lock(tmp_path_factory, "per_caption"):
+        return per_caption(Source.parse(SHIPPED / "epoch_0270"), real_data, evaluator)
 
 
 @pytest.mark.slow

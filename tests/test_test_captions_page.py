@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, session_lock
 from streamlit.testing.v1 import AppTest
 
 from gan_core.eval import per_caption as module
@@ -20,11 +20,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def page_env(real_data, monkeypatch_module):
+def page_env(real_data, monkeypatch_module, tmp_path_factory):
     """The shipped checkpoints and the real data, with the default A (epoch 270) and B (the snapshot
-    before it, epoch 240) tables cached as the page's button would leave them."""
-    for epoch in ("0270", "0240"):
-        module.per_caption(Source.parse(SNAPSHOTS / f"epoch_{epoch}"), real_data)
+    before it, epoch 240) tables cached as the page's button would leave them (under the session's
+    lock: test_per_caption's worker builds the same epoch 270 table)."""
+    with session_lock(tmp_path_factory, "per_caption"):
+        for epoch in ("0270", "0240"):
+            module.per_caption(Source.parse(SNAPSHOTS / f"epoch_{epoch}"), real_data)
     monkeypatch_module.setenv("GAN_CHECKPOINTS", str(ROOT / "checkpoints"))
     monkeypatch_module.setenv("GAN_DATA", str(real_data))
     return real_data

@@ -35,11 +35,13 @@ def make_trainer(data, config):
     return ds, GANTrainer(nets, config, "float32")
 
 
-def steps_then_resume(data, config, state_dir, steps: int = 2, after: int = 2):
-    """Real steps on a trainer, its state saved, `after` more steps; then a fresh trainer restored
-    from that state takes the same `after` steps. Returns (trainer, restored, saved path); asserts
-    that both gave the same metrics."""
-    ds, trainer = make_trainer(data, config)
+def steps_then_resume(data, config, state_dir, steps: int = 2, after: int = 2, trainer=None):
+    """Real steps on a trainer (a new one, or `trainer` as it is), its state saved, `after` more
+    steps; then a fresh trainer restored from that state takes the same `after` steps. Returns
+    (trainer, restored, saved path); asserts that both gave the same metrics."""
+    ds = PreparedDataset(data)
+    if trainer is None:
+        _, trainer = make_trainer(data, config)
     batches = [next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), e))) for e in range(steps + after)]
     for batch in batches[:steps]:
         trainer.train_step(batch)
