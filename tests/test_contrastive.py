@@ -62,7 +62,7 @@ def test_g_term_projections_and_lecam_in_real_steps_that_resume_exactly(data, tm
         assert all(np.array_equal(a, b) for a, b in zip(d_start, trainer.networks.discriminator.get_weights()))
         updates.append([b - a for a, b in zip(start, trainer.networks.generator.get_weights())])
     assert any(not np.allclose(a, b, atol=1e-7) for a, b in zip(*updates))
-    assert np.isfinite(metrics["contrast"]) and 0 < metrics["contrast"] < 2 * np.log(8)  # InfoNCE over 8 rows
+    assert np.isfinite(metrics["contrast"]) and metrics["contrast"] > 0  # D's InfoNCE, reported
 
     aligned.opt_d.learning_rate = config.lr_d
     before = [w.copy() for w in aligned.contrast.get_weights()]
