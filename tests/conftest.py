@@ -16,10 +16,11 @@ SHARED_DATA = (ROOT / ".." / "shared" / "data" / "oxford102").resolve()
 
 
 # The heaviest modules first (their summed test times on the 2-core machine, 2026-12-06: 60-170 s
-# each), in an order that keeps the two users of the shipped per-caption table apart: xdist hands out
-# whole files in collection order, so the run then ends on short files on both workers instead of
-# one worker finishing a long file alone.
-HEAVY_FIRST = ("test_training", "test_dashboard_pages", "test_per_caption", "test_report_grid_page",
+# each): xdist hands out whole files in collection order, so the run then ends on short files on
+# both workers instead of one worker finishing a long file alone. The first two need neither the
+# session's tiny run nor its dashboard workspace (neither worker starts by waiting for the other to
+# build them), and the two users of the shipped per-caption table are kept apart.
+HEAVY_FIRST = ("test_training", "test_per_caption", "test_dashboard_pages", "test_report_grid_page",
                "test_projector_page", "test_evaluation", "test_carry", "test_safety", "test_text_source",
                "test_test_captions_page", "test_distributed", "test_realism_wiring", "test_report_grid")
 
