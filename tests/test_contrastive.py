@@ -38,17 +38,21 @@ def test_contrastive_fields_are_checked(field, value):
 
 
 @pytest.mark.slow
-def test_g_term_projections_and_lecam_in_real_steps_that_resume_exactly(data, tmp_path):  # noqa: F811
-    """One traced run of each kind, for both D-side additions (LeCam's test of its own means is here
-    too, to trace fewer steps):
+def test_realism2_additions_in_real_steps_that_resume_exactly(data, tmp_path):  # noqa: F811
+    """One traced run of each kind for the Realism II additions (LeCam's means and the model options
+    are checked here too, to trace fewer steps):
     1. G's term: two fresh trainers with the same weights and a frozen D (rate 0, so D's step cannot
        differ) give different G updates only if G's loss carries the term.
-    2. The aligned trainer trains on (D's projections learn), saves its state (which lists the
-       projections and LeCam's means), and a restored trainer takes the same steps."""
+    2. The aligned trainer trains on, saves its state (which lists the projections and LeCam's
+       means), and a restored trainer takes the same steps.
+    3. D's projections and the new layers of both model options learn in those steps."""
     ds = PreparedDataset(data)
-    lecam = {"lecam_weight": 0.3, "lecam_start": 1, "lecam_decay": 0.5}
-    config = tiny_config(contrastive_weight=1.0, contrastive_dim=8, **lecam)
-    _, plain = make_trainer(data, tiny_config(**lecam))
+    # LeCam and both model options (the multi-scale D, G's skip-layer excitation) ride along in both
+    # trainers: their layers must learn in a real step too (3.)
+    shared = {"lecam_weight": 0.3, "lecam_start": 1, "lecam_decay": 0.5, "model__d_lowres": 16,
+              "model__g_skip_excitation": True}
+    config = tiny_config(contrastive_weight=1.0, contrastive_dim=8, **shared)
+    _, plain = make_trainer(data, tiny_config(**shared))
     _, aligned = make_trainer(data, config)
     for name in ("generator", "discriminator", "text_encoder"):
         getattr(aligned.networks, name).set_weights(getattr(plain.networks, name).get_weights())
@@ -65,9 +69,13 @@ def test_g_term_projections_and_lecam_in_real_steps_that_resume_exactly(data, tm
     assert np.isfinite(metrics["contrast"]) and metrics["contrast"] > 0  # D's InfoNCE, reported
 
     aligned.opt_d.learning_rate = config.lr_d
-    before = [w.copy() for w in aligned.contrast.get_weights()]
+    nets = aligned.networks
+    layers = [aligned.contrast, nets.discriminator.backbone.get_layer("lowres_from_rgb"),
+              nets.generator.get_layer("sle_8_to_64")]
+    before = [[w.copy() for w in layer.get_weights()] for layer in layers]
     trainer, restored, path = steps_then_resume(data, config, tmp_path, steps=1, after=2, trainer=aligned)
-    assert any(not np.allclose(a, b) for a, b in zip(before, trainer.contrast.get_weights()))  # D's projections learn
+    for layer, old in zip(layers, before):  # D's projections, the coarse D branch and G's gates learn
+        assert any(not np.allclose(a, b) for a, b in zip(old, layer.get_weights())), layer.name
     names = [n for n, _ in tf.train.list_variables(path)]
     assert any(n.startswith("d_contrast") for n in names) and any(n.startswith("lecam_means") for n in names)
     for a, b in zip(trainer.contrast.get_weights(), restored.contrast.get_weights()):
