@@ -10,22 +10,17 @@ report grid under 1 s, switching snapshot under 2 s, the UMAP of ~8000 captions 
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
+import timing
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed(label: str, fn, rows: list):
-    t0 = time.perf_counter()
-    out = fn()
-    rows.append((label, time.perf_counter() - t0))
-    print(f"{label:<58s} {rows[-1][1]:8.3f} s", flush=True)
-    return out
+timed = functools.partial(timing.timed, width=58)  # this script's columns
 
 
 def main() -> int:

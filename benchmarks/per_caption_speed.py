@@ -16,19 +16,12 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
+from timing import timed
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed(label: str, fn, rows: list):
-    t0 = time.perf_counter()
-    out = fn()
-    rows.append((label, time.perf_counter() - t0))
-    print(f"{label:<62s} {rows[-1][1]:8.3f} s", flush=True)
-    return out
 
 
 def page_draws(checkpoints: Path, data: str, rows: list) -> None:

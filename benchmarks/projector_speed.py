@@ -13,26 +13,22 @@ captions (seed 0), one PNG.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
+import timing
+
 ROOT = Path(__file__).resolve().parents[1]
+timed = functools.partial(timing.timed, width=60, digits=1)  # this script's columns
 ATLAS_CAPTIONS = ["this flower has white petals and a bright yellow center",
                   "this flower has large red petals with a dark center",
                   "a purple flower with many thin pointed petals",
                   "this flower is pink with ruffled petals and yellow stamens",
                   "an orange flower with long curled back petals and dark spots"]
-
-
-def timed(label: str, fn):
-    t0 = time.perf_counter()
-    out = fn()
-    print(f"{label:<60s} {time.perf_counter() - t0:8.1f} s", flush=True)
-    return out
 
 
 def main() -> int:

@@ -149,19 +149,17 @@ class GANTrainer:
                                                       d_loss_fn, replicas, total, offset)
             fake_aug = self._aug(fake, 3, total, offset)
             if self.contrast is None:
-                d_gen = nets.discriminator([fake_aug, gen_sent], training=True)
+                g_loss = g_loss_fn(nets.discriminator([fake_aug, gen_sent], training=True), replicas) + kl / replicas
             else:
                 fake_feats = nets.discriminator.backbone(fake_aug, training=True)
                 d_gen = nets.discriminator.head([fake_feats, gen_sent], training=True)
-            g_loss = g_loss_fn(d_gen, replicas) + kl / replicas
-            if self.contrast is not None:
+                g_loss = g_loss_fn(d_gen, replicas) + kl / replicas
                 # XMC-GAN's G terms: its image against the batch's captions, and against the batch's
                 # real images with the real of the same caption as the right one.
                 fake_code, gen_sent_code = self.contrast([fake_feats, gen_sent], training=True)
                 tau = cfg.contrastive_temperature
-                g_contrast = (losses.info_nce_pairs(fake_code, gen_sent_code, tau, replicas)
-                              + losses.info_nce(fake_code, real_code, source, tau, replicas))
-                g_loss += cfg.contrastive_weight * g_contrast
+                g_loss += cfg.contrastive_weight * (losses.info_nce_pairs(fake_code, gen_sent_code, tau, replicas)
+                                                    + losses.info_nce(fake_code, real_code, source, tau, replicas))
             ms = tf.constant(0.0)
             if use_ms:
                 last, first = tf.where(paired)[:, 0], tf.where(paired)[:, 0] - 3
