@@ -22,8 +22,8 @@ def main(argv=None) -> int:
                              "'none' for no snapshot (default: every snapshot keeps the one it has)")
     parser.add_argument("--float32", action="store_true", help="keep weights in float32 (default: float16)")
     parser.add_argument("--carry", action="store_true",
-                        help="add carry.npz: the latest state's generators, discriminator and text encoder (float32, "
-                             "no optimizer state); copy OUT to a run dir and rerun train.py to resume from it")
+                        help="add carry.npz: the latest state's generators, discriminator and text encoder (float16 "
+                             "unless --float32; no optimizer state); copy OUT to a run dir and rerun train.py to resume from it")
     args = parser.parse_args(argv)
     keep = None if args.discriminator_in is None else [
         n for n in args.discriminator_in.split(",") if n and args.discriminator_in != "none"]

@@ -1,5 +1,6 @@
 """A run carried between machines without its optimizer state (gan_core.train.carry, export --carry):
-the weights come back exactly, training goes on from the carried step, and bad input is one line."""
+the weights come back as carried (float16 kernels by default), training goes on from the carried step,
+and bad input is one line."""
 
 import csv
 import shutil
@@ -16,11 +17,13 @@ from gan_core.train.state_snapshot import load_state
 from scripts import export_run as export_script
 
 
-def _weights(trainer) -> dict:
+def _weights(trainer, carried: bool = False) -> dict:
+    """Each model's weights; `carried`: as a float16 carry brings them back (kernels rounded)."""
     nets = trainer.networks
     models = {"generator": nets.generator, "ema_generator": trainer.ema_generator,
               "discriminator": nets.discriminator, "text_encoder": nets.text_encoder}
-    return {g: [w.numpy() for w in m.weights] for g, m in models.items()}
+    return {g: [storage.to_stored(w.numpy(), True).astype(w.dtype) if carried else w.numpy() for w in m.weights]
+            for g, m in models.items()}
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +41,16 @@ def test_the_carry_holds_the_latest_weights_and_step_and_no_optimizer_state(carr
     assert int(arrays[STEP_KEY]) == 10  # the tiny run's last state
     assert {k.split("/")[0] for k in arrays} == {"carry", "generator", "ema_generator", "discriminator", "text_encoder"}
     assert not any("optimizer" in k or "adam" in k.lower() for k in arrays)
+    kinds = set()
     for group, wanted in _weights(trainer).items():
         got = [v for k, v in sorted(arrays.items()) if k.split("/")[0] == group]
         assert len(got) == len(wanted)
         for a, b in zip(got, wanted):
-            assert a.dtype == np.float32 or a.dtype.kind != "f"
-            np.testing.assert_array_equal(a, b)
+            # the float16 rule: kernels float16, vectors (biases, gains) exact in float32
+            assert a.dtype == (np.float16 if b.ndim >= 2 else np.float32)
+            kinds.add(a.dtype)
+            np.testing.assert_array_equal(a, b.astype(a.dtype))
+    assert kinds == {np.dtype(np.float16), np.dtype(np.float32)}
     assert (out / "config.json").is_file() and (out / "snapshots" / "epoch_0001" / "weights.npz").is_file()
     assert not (out / "state").exists()
 
@@ -58,7 +65,7 @@ def test_a_copy_of_the_carry_resumes_exactly_then_trains_on(carried, tiny_run, t
     assert (summary.start_step, summary.end_step) == (10, 10)
     assert any(f"resumed from {run / CARRY_FILE} at step 10" in line for line in lines)
     restored = load_state(run)[2]  # the state the loop saved from the carry: every weight as carried
-    for group, wanted in _weights(trainer).items():
+    for group, wanted in _weights(trainer, carried=True).items():
         for a, b in zip(_weights(restored)[group], wanted, strict=True):
             np.testing.assert_array_equal(a, b)
 

@@ -9,9 +9,9 @@ import tensorflow as tf
 from test_training import data, make_trainer, steps_then_resume  # noqa: F401
 from tiny import tiny_config
 
-from gan_core import UserError
+from gan_core import UserError, storage
 from gan_core.data.dataset import PipelineConfig, PreparedDataset, make_pipeline
-from gan_core.train import losses
+from gan_core.train import carry, losses
 
 
 def test_info_nce_is_low_for_matched_pairs_and_follows_the_positives():
@@ -45,7 +45,9 @@ def test_realism2_additions_in_real_steps_that_resume_exactly(data, tmp_path):  
        differ) give different G updates only if G's loss carries the term.
     2. The aligned trainer trains on, saves its state (which lists the projections and LeCam's
        means), and a restored trainer takes the same steps.
-    3. D's projections and the new layers of both model options learn in those steps."""
+    3. D's projections and the new layers of both model options learn in those steps.
+    4. A carry of the trained-on trainer (what crosses machines in git) brings back its projections
+       and LeCam's means, not only G and D."""
     ds = PreparedDataset(data)
     # LeCam and both model options (the multi-scale D, G's skip-layer excitation) ride along in both
     # trainers: their layers must learn in a real step too (3.)
@@ -85,3 +87,15 @@ def test_realism2_additions_in_real_steps_that_resume_exactly(data, tmp_path):  
     metrics = restored.train_step(next(iter(make_pipeline(ds, PipelineConfig(batch_size=8), 9))))
     np.testing.assert_allclose(restored.lecam_means.numpy(),
                                0.5 * before + 0.5 * np.array([metrics["d_real"], metrics["d_fake"]]), rtol=1e-5)
+    # 4. The carry: float16 kernels, the projections and LeCam's means included
+    path = tmp_path / carry.CARRY_FILE
+    storage.save_weights(path, carry.carry_arrays(restored))
+    _, fresh = make_trainer(data, config)
+    assert carry.restore_carry(fresh, path) == int(restored.step.numpy())
+    np.testing.assert_array_equal(fresh.lecam_means.numpy(), restored.lecam_means.numpy())
+    for a, b in zip(fresh.contrast.weights, restored.contrast.weights):
+        np.testing.assert_array_equal(a.numpy(), storage.to_stored(b.numpy(), True).astype(np.float32))
+    assert not np.array_equal(fresh.lecam_means.numpy(), [0.0, 0.0])
+    _, plain_trainer = make_trainer(data, tiny_config(**{**shared, "lecam_weight": 0.0}))
+    with pytest.raises(UserError, match="carried but not in the config: .*d_contrast.*lecam_means"):
+        carry.restore_carry(plain_trainer, path)  # a config without them is refused in one line

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def is_export(path: Path) -> bool:
     if stored_format(path, MARKER) == MARKER_FORMAT:
         return True
     names = {p.name for p in path.iterdir()} if path.is_dir() else set()
-    return {"config.json", "snapshots"} <= names and names <= _EXPORT_NAMES
+    return {"config.json", "snapshots"} <= names <= _EXPORT_NAMES
 
 
 def pick_spread(names: Sequence[str], count: int) -> list[str]:
@@ -61,7 +61,7 @@ def stale_cache(path: Path, weights_identity: str, encoder_digest: str) -> bool:
 def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | None = None, count: int = 6,
                float16: bool = True, discriminator_in: Sequence[str] | None = None, carry: bool = False) -> list[str]:
     """Export RUN to OUT (replaced as a whole); `carry`: add the latest state's weights (carry.npz,
-    float32) and the run's text encoder file, so that a copy of OUT resumes training on any machine."""
+    under the same float16 rule as the snapshots) and the run's text encoder file, so that a copy of OUT resumes training on any machine."""
     run_dir, out = Path(run_dir), Path(out)
     if count < 1:
         raise UserError(f"--count must be at least 1, got {count}")
@@ -91,7 +91,7 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
         if carry:
             from gan_core.train.carry import write_carry
 
-            write_carry(run_dir, tmp)
+            write_carry(run_dir, tmp, float16=float16)
         for name in chosen:
             src, dst = run_dir / "snapshots" / name, tmp / "snapshots" / name
             dst.mkdir(parents=True)

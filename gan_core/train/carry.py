@@ -2,8 +2,11 @@
 
 A run's state/ holds Adam's moments, which are training state and stay out of git. Everything else a
 resume needs is model weights and a step: the trained and the averaged generator, the discriminator
-and the text encoder. `write_carry` stores those of the latest state, float32 and exact, in one
-carry.npz beside an exported run (scripts/export_run.py --carry). A run dir that holds carry.npz and
+(with the text-alignment projections when the run has them), the text encoder, and LeCam's two running
+means when the run uses LeCam. `write_carry` stores those of the latest state in one carry.npz beside
+an exported run (scripts/export_run.py --carry), under storage's float16 rule by default: a carry is
+committed to git, which keeps every blob forever, and float16 kernels halve it; the rounding (a
+relative 5e-4) is well under one Adam step of the rates used here. A run dir that holds carry.npz and
 no state/ resumes from it (`restore_carry`, called by the training loop) with Adam's moments starting
 from zero. With DF-GAN's betas (0.0, 0.9) the first moment is not kept at all and the second forgets
 its start within a few tens of steps, so little should be lost, though the run is not bit for bit the
@@ -21,23 +24,38 @@ from gan_core import UserError, storage
 
 CARRY_FILE = "carry.npz"
 STEP_KEY = "carry/step"
+LECAM_KEY = "carry/lecam_means"
 
 
 def _models(trainer) -> dict:
     nets = trainer.networks
-    return {"generator": nets.generator, "ema_generator": trainer.ema_generator,
-            "discriminator": nets.discriminator, "text_encoder": nets.text_encoder}
+    models = {"generator": nets.generator, "ema_generator": trainer.ema_generator,
+              "discriminator": nets.discriminator, "text_encoder": nets.text_encoder}
+    if trainer.contrast is not None:
+        models["d_contrast"] = trainer.contrast
+    return models
 
 
-def write_carry(run_dir: str | Path, out_dir: str | Path) -> int:
+def _uses_lecam(trainer) -> bool:
+    return trainer.config.lecam_weight > 0
+
+
+def carry_arrays(trainer, float16: bool = True) -> dict:
+    """A trainer's carried weights and step as {key: array}."""
+    arrays = {STEP_KEY: np.asarray(int(trainer.step.numpy()), np.int64)}
+    if _uses_lecam(trainer):
+        arrays[LECAM_KEY] = trainer.lecam_means.numpy().astype(np.float32)
+    for group, model in _models(trainer).items():
+        arrays.update(storage.weight_arrays(model, group, float16=float16))
+    return arrays
+
+
+def write_carry(run_dir: str | Path, out_dir: str | Path, float16: bool = True) -> int:
     """Write OUT/carry.npz from RUN's latest state; returns its step."""
     from gan_core.train.state_snapshot import load_state
 
     _, _, trainer, step = load_state(run_dir)
-    arrays = {STEP_KEY: np.asarray(step, np.int64)}
-    for group, model in _models(trainer).items():
-        arrays.update(storage.weight_arrays(model, group))
-    storage.save_weights(Path(out_dir) / CARRY_FILE, arrays)
+    storage.save_weights(Path(out_dir) / CARRY_FILE, carry_arrays(trainer, float16))
     return step
 
 
@@ -46,7 +64,18 @@ def restore_carry(trainer, path: str | Path) -> int:
     arrays = storage.read_weights(path)
     if STEP_KEY not in arrays:
         raise UserError(f"{path} is not a carried run (no {STEP_KEY}); remove it or use a new --run-dir")
-    for group, model in _models(trainer).items():
+    models = _models(trainer)
+    # The run's config must be the carried run's: what the carry holds and what the trainer has agree.
+    held = {k.split("/", 1)[0] for k in arrays if not k.startswith("carry/")}
+    held |= {"lecam_means"} if LECAM_KEY in arrays else set()
+    wanted = set(models) | ({"lecam_means"} if _uses_lecam(trainer) else set())
+    if held != wanted:
+        extra, missing = sorted(held - wanted), sorted(wanted - held)
+        raise UserError(f"{path} does not match this run's config (carried but not in the config: {extra or 'none'}; "
+                        f"in the config but not carried: {missing or 'none'}): resume with the carried run's config")
+    if _uses_lecam(trainer):
+        trainer.lecam_means.assign(arrays[LECAM_KEY])
+    for group, model in models.items():
         storage.assign_weights(model, arrays, group, source=str(path))
     step = int(arrays[STEP_KEY])
     trainer.step.assign(step)
