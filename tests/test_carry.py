@@ -18,9 +18,10 @@ from scripts import export_run as export_script
 
 
 def _weights(trainer, carried: bool = False) -> dict:
-    """Each model's weights; `carried`: as a float16 carry brings them back (kernels rounded)."""
+    """Each model's weights; `carried`: as a float16 carry brings them back (kernels rounded, and the
+    generator's average restarted from the generator)."""
     nets = trainer.networks
-    models = {"generator": nets.generator, "ema_generator": trainer.ema_generator,
+    models = {"generator": nets.generator, "ema_generator": nets.generator if carried else trainer.ema_generator,
               "discriminator": nets.discriminator, "text_encoder": nets.text_encoder}
     return {g: [storage.to_stored(w.numpy(), True).astype(w.dtype) if carried else w.numpy() for w in m.weights]
             for g, m in models.items()}
@@ -39,10 +40,13 @@ def test_the_carry_holds_the_latest_weights_and_step_and_no_optimizer_state(carr
     out, trainer = carried
     arrays = storage.read_weights(out / CARRY_FILE)
     assert int(arrays[STEP_KEY]) == 10  # the tiny run's last state
-    assert {k.split("/")[0] for k in arrays} == {"carry", "generator", "ema_generator", "discriminator", "text_encoder"}
+    # no average (it restarts from G) and no optimizer state; the tiny run's text encoder trains, so it is carried
+    assert {k.split("/")[0] for k in arrays} == {"carry", "generator", "discriminator", "text_encoder"}
     assert not any("optimizer" in k or "adam" in k.lower() for k in arrays)
     kinds = set()
     for group, wanted in _weights(trainer).items():
+        if group == "ema_generator":
+            continue
         got = [v for k, v in sorted(arrays.items()) if k.split("/")[0] == group]
         assert len(got) == len(wanted)
         for a, b in zip(got, wanted):
@@ -63,7 +67,8 @@ def test_a_copy_of_the_carry_resumes_exactly_then_trains_on(carried, tiny_run, t
     lines = []
     summary = train(tiny_run[1], run, tiny_config(), log=lines.append, progress=False)  # 2 epochs: nothing left
     assert (summary.start_step, summary.end_step) == (10, 10)
-    assert any(f"resumed from {run / CARRY_FILE} at step 10" in line for line in lines)
+    assert any(f"resumed from {run / CARRY_FILE} at step 10" in line and "average from the generator" in line
+               for line in lines)
     restored = load_state(run)[2]  # the state the loop saved from the carry: every weight as carried
     for group, wanted in _weights(trainer, carried=True).items():
         for a, b in zip(_weights(restored)[group], wanted, strict=True):
@@ -108,3 +113,29 @@ def test_carrying_a_run_without_a_state_is_one_line(tiny_run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "has no saved training state" in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_a_carry_alone_leaves_the_snapshots_out_and_an_older_carry_is_still_read(carried, tiny_run, tmp_path, capsys):
+    run = tmp_path / "alone"
+    assert export_script.main(["--run-dir", str(tiny_run[0]), "--out", str(run), "--snapshots", "none", "--carry"]) == 0
+    assert "exported 0 snapshots (none)" in capsys.readouterr().out
+    assert (run / CARRY_FILE).is_file() and not any((run / "snapshots").iterdir())
+    assert export_script.main(["--run-dir", str(tiny_run[0]), "--out", str(run), "--snapshots", "none",
+                               "--carry"]) == 0  # replaced: it is an export this command made
+    assert export_script.main(["--run-dir", str(tiny_run[0]), "--out", str(tmp_path / "x"), "--snapshots",
+                               "none"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "only a carry" in err and err.count("\n") == 1
+
+    # A carry written before the average and a trained encoder's double were left out: the average
+    # it holds comes back as it was (here distinct from G, to tell them apart).
+    arrays = storage.read_weights(run / CARRY_FILE)
+    trainer = carried[1]
+    older = {f"ema_generator/{i:04d}:{w.path}": (w.numpy() * 0.5).astype(np.float32)
+             for i, w in enumerate(trainer.ema_generator.weights)}
+    storage.save_weights(run / CARRY_FILE, {**arrays, **older})
+    summary = train(tiny_run[1], run, tiny_config(), log=lambda *_: None, progress=False)
+    assert (summary.start_step, summary.end_step) == (10, 10)
+    ema = load_state(run)[2].ema_generator.get_weights()
+    for got, want in zip(ema, older.values(), strict=True):
+        np.testing.assert_array_equal(got, want)

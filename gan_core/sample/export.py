@@ -61,7 +61,8 @@ def stale_cache(path: Path, weights_identity: str, encoder_digest: str) -> bool:
 def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | None = None, count: int = 6,
                float16: bool = True, discriminator_in: Sequence[str] | None = None, carry: bool = False) -> list[str]:
     """Export RUN to OUT (replaced as a whole); `carry`: add the latest state's weights (carry.npz,
-    under the same float16 rule as the snapshots) and the run's text encoder file, so that a copy of OUT resumes training on any machine."""
+    under the same float16 rule as the snapshots) and the run's text encoder file, so that a copy of OUT
+    resumes training on any machine; `snapshots=[]` with `carry`: the carry alone."""
     run_dir, out = Path(run_dir), Path(out)
     if count < 1:
         raise UserError(f"--count must be at least 1, got {count}")
@@ -73,9 +74,12 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
 
         resolve_state(run_dir)  # refused before anything is written
     available = [p.name for p in list_snapshots(run_dir)]
-    if not available:
+    if snapshots is not None and not snapshots and not carry:
+        raise UserError("no snapshots chosen: an export without snapshots is only a carry (add --carry)")
+    if not available and snapshots is None:
         raise UserError(f"{run_dir} has no snapshots to export")
-    chosen = list(snapshots) if snapshots else pick_spread(available, count)
+    # a carry alone may leave the snapshots out: its scores live in results/, and git keeps every blob
+    chosen = list(snapshots) if snapshots is not None else pick_spread(available, count)
     missing = [s for s in chosen if s not in available]
     if missing:
         raise UserError(f"snapshots not in {run_dir}: {missing}; available: {available}")
@@ -85,6 +89,7 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
     with atomic.atomic_dir(out, owned=is_export) as tmp:
         atomic.write_json(tmp / MARKER, {"format": MARKER_FORMAT, "run_dir": str(run_dir.resolve()),
                                          "snapshots": list(chosen), "float16": bool(float16), "carry": bool(carry)})
+        (tmp / "snapshots").mkdir()  # also in a carry alone: the folder is what marks an export
         for name in RUN_FILES + (CARRY_FILES if carry else ()):
             if (run_dir / name).is_file():
                 shutil.copy2(run_dir / name, tmp / name)
@@ -94,7 +99,7 @@ def export_run(run_dir: str | Path, out: str | Path, snapshots: Sequence[str] | 
             write_carry(run_dir, tmp, float16=float16)
         for name in chosen:
             src, dst = run_dir / "snapshots" / name, tmp / "snapshots" / name
-            dst.mkdir(parents=True)
+            dst.mkdir()
             arrays = storage.read_weights(src / "weights.npz")
             meta = read_meta(src)  # migrated: a shipped snapshot is written in today's schema
             dropped = discriminator_in is not None and name not in discriminator_in and any(

@@ -240,7 +240,7 @@ def train(data_dir: str | Path, run_dir: str | Path, config: cfg.TrainConfig, lo
         resumed = carry.restore_carry(trainer, run_dir / carry.CARRY_FILE)
         manager.save(checkpoint_number=resumed)
         log(f"resumed from {run_dir / carry.CARRY_FILE} at step {resumed}: its weights, with Adam's moments "
-            f"starting from zero")
+            f"starting from zero and the generator's average from the generator")
     start_step = int(trainer.step.numpy())
     sample_captions = _sample_captions(dataset, run_dir, config.sample_captions)
     sample_seeds = list(range(config.sample_seeds))
