@@ -14,7 +14,9 @@ from gan_core.sample.export import export_run
 def main(argv=None) -> int:
     parser = script_parser(__doc__)
     parser.add_argument("--run-dir", required=True)
-    parser.add_argument("--out", required=True, help="e.g. checkpoints/default; an earlier export there is replaced as a whole, any other folder refused")
+    parser.add_argument("--out", required=True,
+                        help="e.g. checkpoints/default; an earlier export there is replaced as a whole, any other "
+                             "folder refused")
     parser.add_argument("--snapshots", help="comma list of snapshot names, e.g. epoch_0001,epoch_0010; "
                                             "'none' with --carry: the carry alone")
     parser.add_argument("--count", type=int, default=6, help="without --snapshots: this many, spread evenly")

@@ -28,7 +28,7 @@ from gan_core import UserError, storage
 
 CARRY_FILE = "carry.npz"
 STEP_KEY = "carry/step"
-LECAM_KEY = "carry/lecam_means"
+LECAM_KEY = "lecam_means/means"  # a group of its own, so the config check below treats it as a model
 
 
 def _models(trainer) -> dict:
@@ -78,7 +78,6 @@ def restore_carry(trainer, path: str | Path) -> int:
     models = _models(trainer)
     # The run's config must be the carried run's: what the carry holds and what the trainer has agree.
     held = {k.split("/", 1)[0] for k in arrays if not k.startswith("carry/")}
-    held |= {"lecam_means"} if LECAM_KEY in arrays else set()
     wanted = set(models) | ({"lecam_means"} if _uses_lecam(trainer) else set())
     extra, missing = sorted(held - wanted - set(_optional(trainer))), sorted(wanted - held)
     if extra or missing:
