@@ -28,7 +28,8 @@ from gan_core import UserError, storage
 
 CARRY_FILE = "carry.npz"
 STEP_KEY = "carry/step"
-LECAM_KEY = "lecam_means/means"  # a group of its own, so the config check below treats it as a model
+LECAM_GROUP = "lecam_means"  # a group of its own, so the config check below treats it as a model
+LECAM_KEY = f"{LECAM_GROUP}/means"
 
 
 def _models(trainer) -> dict:
@@ -78,7 +79,7 @@ def restore_carry(trainer, path: str | Path) -> int:
     models = _models(trainer)
     # The run's config must be the carried run's: what the carry holds and what the trainer has agree.
     held = {k.split("/", 1)[0] for k in arrays if not k.startswith("carry/")}
-    wanted = set(models) | ({"lecam_means"} if _uses_lecam(trainer) else set())
+    wanted = set(models) | ({LECAM_GROUP} if _uses_lecam(trainer) else set())
     extra, missing = sorted(held - wanted - set(_optional(trainer))), sorted(wanted - held)
     if extra or missing:
         raise UserError(f"{path} does not match this run's config (carried but not in the config: {extra or 'none'}; "
