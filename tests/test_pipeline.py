@@ -45,3 +45,11 @@ def test_without_augmentation_images_are_the_stored_ones(tiny):
     plan = epoch_plan(tiny, tiny.train_rows, PipelineConfig(batch_size=4, augment=False), 0, 64)
     stored = tiny.images(64)[plan["row"][:4]].astype(np.float32) / 127.5 - 1.0
     assert np.allclose(b["images"].numpy(), stored, atol=1e-6)
+
+
+def test_the_pipeline_runs_without_the_autotune_thread(tiny):
+    # Dropping a pipeline whose autotune thread was running stalled training up to 37 s per epoch
+    # (benchmarks/epoch_boundary.py); the loop builds one pipeline per epoch.
+    pipe = make_pipeline(tiny, PipelineConfig(batch_size=8), epoch=0)
+    assert pipe.options().autotune.enabled is False
+    assert len(list(pipe)) == len(tiny.train_rows) // 8

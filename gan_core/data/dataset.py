@@ -19,6 +19,8 @@ from gan_core import UserError
 from gan_core.data.prepare import FORMAT
 from gan_core.data.text import Vocabulary
 
+PIPELINE_PARALLEL = 2  # batches assembled at once
+PIPELINE_PREFETCH = 4  # batches ready ahead of the step
 PREPARE_HINT = "python scripts/prepare_data.py --source ../shared/data/oxford102 --out data/oxford102"
 
 
@@ -159,4 +161,11 @@ def make_pipeline(dataset: PreparedDataset, config: PipelineConfig, epoch: int, 
         }
 
     ds = tf.data.Dataset.from_tensor_slices(plan).batch(config.batch_size, drop_remainder=True)
-    return ds.map(assemble, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+    ds = ds.map(assemble, num_parallel_calls=PIPELINE_PARALLEL, deterministic=True).prefetch(PIPELINE_PREFETCH)
+    # No autotuning: the loop makes a pipeline per epoch, and dropping one whose autotune thread was
+    # running stalled training at every epoch end (main thread in the old iterator's destructor):
+    # 4, 12 and 37 s per boundary in three runs of 2026-12-07, -0.1 s after this change
+    # (benchmarks/epoch_boundary.py). A batch costs milliseconds against a step's second.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.with_options(options)
