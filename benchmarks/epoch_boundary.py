@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import sys
 
-import pandas as pd
-
+from gan_core.explore.runs import read_metrics
 from gan_core.train.timing import boundary_cost
 
 
@@ -20,8 +19,10 @@ def main() -> None:
     parser.add_argument("run_dirs", nargs="+", help="run folders with a metrics.csv")
     parser.add_argument("--from-step", type=int, default=0, help="ignore rows before this step")
     args = parser.parse_args()
-    for run in map(Path, args.run_dirs):
-        metrics = pd.read_csv(run / "metrics.csv")
+    for run in args.run_dirs:
+        metrics = read_metrics(run)
+        if len(metrics) < 2:
+            sys.exit(f"error: {run} has no metrics.csv with two or more rows to read")
         per_epoch = round(float(metrics["step"].iloc[-1] / metrics["epoch"].iloc[-1]))
         result = boundary_cost(metrics, per_epoch, args.from_step)
         print(f"{run}: {per_epoch} steps per epoch, {json.dumps(result)}")
