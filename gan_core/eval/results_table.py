@@ -34,9 +34,14 @@ def _cell(result: dict, key: str, fmt: str) -> str:
     return fmt.format(value)
 
 
-def markdown_table(rows: list[tuple[str, dict]]) -> str:
-    """rows: (label, result) in display order."""
-    header = "| | " + " | ".join(h for h, _, _ in COLUMNS) + " |"
-    rule = "|---|" + "---|" * len(COLUMNS)
-    body = ["| " + label + " | " + " | ".join(_cell(r, k, f) for _, k, f in COLUMNS) + " |" for label, r in rows]
+CURVE_KEYS = ("score", "inception_score", "class_top1", "r_precision", "fid_inception", "kid_inception",
+              "precision", "recall", "saturated_white")  # a training curve's columns (scripts/score_run.py)
+
+
+def markdown_table(rows: list[tuple[str, dict]], keys: tuple[str, ...] | None = None) -> str:
+    """rows: (label, result) in display order; keys: the columns to show (default all), in COLUMNS' order."""
+    columns = [c for c in COLUMNS if keys is None or c[1] in keys]
+    header = "| | " + " | ".join(h for h, _, _ in columns) + " |"
+    rule = "|---|" + "---|" * len(columns)
+    body = ["| " + label + " | " + " | ".join(_cell(r, k, f) for _, k, f in columns) + " |" for label, r in rows]
     return "\n".join([header, rule, *body])

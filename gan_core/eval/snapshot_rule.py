@@ -1,0 +1,28 @@
+"""The rule that picks a run's shipped snapshot, fixed before any long run is scored (docs/experiments.md).
+
+Lowest Inception-FID against the dataset's reference set of training images; of the snapshots within
+`tolerance` of that lowest, the latest (later is longer trained, and a move under the tolerance is
+snapshot-to-snapshot noise). Generated images are compared with training images only, so no test image
+takes part in the choice, and the test score that the chosen snapshot then reports carries no
+selection bias.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from gan_core import UserError
+
+TOLERANCE = 1.0
+
+
+def choose_snapshot(fids: Mapping[int, float], tolerance: float = TOLERANCE) -> int:
+    """fids: epoch -> Inception-FID of that snapshot; -> the epoch the rule picks."""
+    if not math.isfinite(tolerance) or tolerance < 0:
+        raise UserError(f"the tolerance must be a finite number >= 0, not {tolerance}")
+    usable = {int(epoch): float(fid) for epoch, fid in fids.items() if fid is not None and math.isfinite(fid)}
+    if not usable:
+        raise UserError("no snapshot has an Inception-FID: score the run's snapshots with their realism numbers")
+    lowest = min(usable.values())
+    return max(epoch for epoch, fid in usable.items() if fid <= lowest + tolerance)
