@@ -1,63 +1,41 @@
 """Score a run's snapshots and name the one that the shipped-snapshot rule picks.
 
-    python scripts/score_run.py runs/long2/combo --out results/long2 --every 20
-    python scripts/score_run.py runs/long2/combo --out results/long2 --epochs 40,45,50
+    python scripts/score_run.py runs/long2/combo --out results/long2/combo --every 20
+    python scripts/score_run.py runs/long2/combo --out results/long2/combo --epochs 40,45,50
 
 Each snapshot is scored as `scripts/evaluate.py --checkpoint` scores it (the 819 test captions at
-seed 0, the shipped flowers evaluator, the Inception realism numbers) and written atomically to
-OUT/epoch_NNNN.json; a snapshot whose JSON is there already is not scored again, so an interrupted
-command resumes where it stopped. The Inception network loads once for all snapshots.
+seed 0, the shipped flowers evaluator) with the Inception realism numbers, which the rule needs: a
+machine without the Inception network is refused rather than skipped. Results go atomically to
+OUT/epoch_NNNN.json; OUT is a new folder or one that this command made for the same run
+(OUT/score_run.json names it). A rerun scores only what is missing or stale (another snapshot's
+weights, other sampling, no Inception-FID), so an interrupted command resumes; the Inception network
+loads once for all snapshots.
 
-Then it prints the curve (every epoch_NNNN.json in OUT, oldest first) and the snapshot that the rule
-picks (gan_core.eval.snapshot_rule): the lowest Inception-FID against the training reference; of
-those within --tolerance of it, the latest. --no-score only prints.
+Then it prints the curve (every result in OUT, oldest first) and the snapshot that the rule picks
+(gan_core.eval.snapshot_rule): the lowest Inception-FID against the training reference; of those within
+--tolerance of it, the latest. --no-score only prints.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 from pathlib import Path
 
 from gan_core import UserError
 from gan_core.cli import entry_point, parse_int_list, script_parser
 
-RESULT = re.compile(r"^epoch_(\d{4,})\.json$")
 
-
-def _snapshot_epoch(path: Path) -> int:
-    return int(path.name.split("_")[1])
-
-
-def pick_snapshots(snapshots: list[Path], epochs: list[int] | None, every: int | None) -> list[Path]:
+def pick_snapshots(by_epoch: dict[int, Path], epochs: list[int] | None, every: int | None) -> dict[int, Path]:
     """The run's snapshots to score: the listed epochs (each must exist), every N-th epoch plus the
     last, or all."""
-    by_epoch = {_snapshot_epoch(p): p for p in snapshots}
-    if epochs:
+    if epochs is not None:
         missing = [e for e in epochs if e not in by_epoch]
         if missing:
-            have = ", ".join(str(e) for e in sorted(by_epoch)) or "none"
+            have = ", ".join(str(e) for e in sorted(by_epoch))
             raise UserError(f"no snapshot for epoch {', '.join(map(str, missing))} (the run has: {have})")
-        return [by_epoch[e] for e in sorted(set(epochs))]
-    if every:
-        last = max(by_epoch)
-        return [p for e, p in sorted(by_epoch.items()) if e % every == 0 or e == last]
-    return [by_epoch[e] for e in sorted(by_epoch)]
-
-
-def read_curve(out: Path) -> dict[int, dict]:
-    """epoch -> result of every epoch_NNNN.json in `out`; an unreadable file is a one-line error."""
-    curve = {}
-    for path in sorted(out.glob("epoch_*.json")) if out.is_dir() else []:
-        match = RESULT.match(path.name)
-        if not match:
-            continue
-        try:
-            curve[int(match.group(1))] = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read {path}: {exc}") from None
-    return curve
+        return {e: by_epoch[e] for e in sorted(set(epochs))}
+    last = max(by_epoch)
+    return {e: p for e, p in sorted(by_epoch.items()) if every is None or e % every == 0 or e == last}
 
 
 @entry_point()
@@ -75,46 +53,55 @@ def main(argv=None) -> int:
     parser.add_argument("--no-score", action="store_true", help="only print the curve and the pick from OUT")
     args = parser.parse_args(argv)
     from gan_core import atomic
+    from gan_core.eval import run_curve
     from gan_core.eval.results_table import CURVE_KEYS, markdown_table
-    from gan_core.eval.snapshot_rule import TOLERANCE, choose_snapshot
+    from gan_core.eval.snapshot_rule import TOLERANCE, check_tolerance, choose_snapshot, finite_fids
     from gan_core.outputs import check_writable_folder
-    from gan_core.sample.snapshot import list_snapshots
+    from gan_core.sample.snapshot import list_snapshots, snapshot_epoch
 
-    tolerance = TOLERANCE if args.tolerance is None else args.tolerance
-    choose_snapshot({0: 0.0}, tolerance)  # a bad --tolerance is refused before any scoring
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is a file; give a folder")
-    if not Path(args.run_dir).is_dir():
-        raise UserError(f"run folder {args.run_dir} not found")
-    snapshots = list_snapshots(args.run_dir)
-    if not snapshots:
-        raise UserError(f"{args.run_dir} has no snapshots")
+    tolerance = check_tolerance(TOLERANCE if args.tolerance is None else args.tolerance)
+    if args.no_score and (args.epochs is not None or args.every is not None):
+        raise UserError("--no-score scores nothing: leave out --epochs and --every")
     if args.every is not None and args.every < 1:
         raise UserError("--every must be at least 1")
-    epochs = parse_int_list(args.epochs, "--epochs", maximum=10**6) if args.epochs else None
-    todo = [] if args.no_score else [p for p in pick_snapshots(snapshots, epochs, args.every)
-                                     if not (out / f"{p.name}.json").is_file()]
+    if not Path(args.run_dir).is_dir():
+        raise UserError(f"run folder {args.run_dir} not found")
+    by_epoch = {snapshot_epoch(p.name): p for p in list_snapshots(args.run_dir)}
+    if not by_epoch:
+        raise UserError(f"{args.run_dir} has no snapshots")
+    out = Path(args.out)
+    run_curve.check_folder(out, args.run_dir)
+    results = run_curve.read_results(out)
+    epochs = parse_int_list(args.epochs, "--epochs", maximum=10**6) if args.epochs is not None else None
+    selected = {} if args.no_score else pick_snapshots(by_epoch, epochs, args.every)
+    weights = {e: run_curve.weights_identity(by_epoch[e]) for e in set(results) | set(selected) if e in by_epoch}
+    todo = [e for e in selected if e not in results or run_curve.stale(results[e], e, weights[e])]
+    for e, result in sorted(results.items()):  # what stays in the curve must stand for this run
+        why = run_curve.stale(result, e, weights.get(e))
+        if why and e not in todo:
+            raise UserError(f"{out / f'epoch_{e:04d}.json'} cannot stand for epoch {e}: {why}; "
+                            + (f"rescore it with --epochs {e}" if e in by_epoch else "remove it"))
     if todo:
         check_writable_folder(out, "--out")
-        if not Path(args.data).is_dir():
-            raise UserError(f"prepared dataset {args.data} not found (scripts/prepare_data.py)")
+        from gan_core.data.dataset import PreparedDataset
         from gan_core.eval import evaluate as evaluation
 
-        extractor = evaluation.inception_extractor()  # the rule needs FID: no silent skip
-        out.mkdir(parents=True, exist_ok=True)
-        for i, snapshot in enumerate(todo, 1):
-            print(f"[{i}/{len(todo)}] scoring {snapshot}", flush=True)
-            result = evaluation.evaluate_checkpoint(snapshot, args.data, inception=True, extractor=extractor)
-            atomic.write_json(out / f"{snapshot.name}.json", result)
-    curve = read_curve(out)
-    if not curve:
-        raise UserError(f"{out} holds no epoch_NNNN.json yet: score some snapshots first")
-    print(markdown_table([(f"epoch {e}", curve[e]) for e in sorted(curve)], CURVE_KEYS))
-    chosen = choose_snapshot({e: r.get("fid_inception") for e, r in curve.items()}, tolerance)
-    best = min(r["fid_inception"] for r in curve.values() if r.get("fid_inception") is not None)
-    print(f"the rule picks epoch {chosen}: Inception-FID {curve[chosen]['fid_inception']:.2f} "
-          f"(lowest {best:.2f}; ties within {tolerance:g} go to the latest)")
+        PreparedDataset(args.data)  # a missing or unprepared dataset is one line, before the network loads
+        extractor = evaluation.inception_extractor()
+        run_curve.mark_folder(out, args.run_dir)
+        for i, e in enumerate(todo, 1):
+            print(f"[{i}/{len(todo)}] scoring {by_epoch[e]}", flush=True)
+            result = evaluation.evaluate_checkpoint(by_epoch[e], args.data, inception=True, extractor=extractor)
+            results[e] = {**result, "weights": weights[e], "run": run_curve.run_name(args.run_dir)}
+            atomic.write_json(out / f"epoch_{e:04d}.json", results[e])
+    if not results:
+        raise UserError(f"{out} holds no results yet: score some snapshots first")
+    print(markdown_table([(f"epoch {e}", results[e]) for e in sorted(results)], CURVE_KEYS))
+    chosen = choose_snapshot({e: r.get("fid_inception") for e, r in results.items()}, tolerance)
+    lowest = min(finite_fids({e: r.get("fid_inception") for e, r in results.items()}).values())
+    kept = "" if chosen in by_epoch else f"; {args.run_dir} no longer has its snapshot"
+    print(f"the rule picks epoch {chosen}: Inception-FID {results[chosen]['fid_inception']:.2f} "
+          f"(lowest {lowest:.2f}; ties within {tolerance:g} go to the latest{kept})")
     return 0
 
 

@@ -17,11 +17,22 @@ from gan_core import UserError
 TOLERANCE = 1.0
 
 
-def choose_snapshot(fids: Mapping[int, float], tolerance: float = TOLERANCE) -> int:
-    """fids: epoch -> Inception-FID of that snapshot; -> the epoch the rule picks."""
+def check_tolerance(tolerance: float) -> float:
     if not math.isfinite(tolerance) or tolerance < 0:
         raise UserError(f"the tolerance must be a finite number >= 0, not {tolerance}")
-    usable = {int(epoch): float(fid) for epoch, fid in fids.items() if fid is not None and math.isfinite(fid)}
+    return float(tolerance)
+
+
+def finite_fids(fids: Mapping[int, float | None]) -> dict[int, float]:
+    """The snapshots that have a usable Inception-FID (missing and NaN ones are left out)."""
+    return {int(e): float(f) for e, f in fids.items()
+            if isinstance(f, (int, float)) and not isinstance(f, bool) and math.isfinite(f)}
+
+
+def choose_snapshot(fids: Mapping[int, float | None], tolerance: float = TOLERANCE) -> int:
+    """fids: epoch -> Inception-FID of that snapshot; -> the epoch the rule picks."""
+    tolerance = check_tolerance(tolerance)
+    usable = finite_fids(fids)
     if not usable:
         raise UserError("no snapshot has an Inception-FID: score the run's snapshots with their realism numbers")
     lowest = min(usable.values())

@@ -31,13 +31,19 @@ def snapshot_name(epoch: int) -> str:
     return f"epoch_{epoch:04d}"
 
 
+def snapshot_epoch(name: str) -> int | None:
+    """The epoch in a snapshot's folder name (epoch_NNNN), or None for any other name."""
+    match = _SNAPSHOT_DIR.match(name)
+    return int(match.group(1)) if match else None
+
+
 def list_snapshots(run_dir: str | Path) -> list[Path]:
     """Complete snapshots of a run, oldest first (temporary leftovers are ignored)."""
     root = Path(run_dir) / "snapshots"
     if not root.is_dir():
         return []
-    found = [p for p in root.iterdir() if _SNAPSHOT_DIR.match(p.name) and (p / "model.json").is_file()]
-    return sorted(found, key=lambda p: int(_SNAPSHOT_DIR.match(p.name).group(1)))
+    found = [p for p in root.iterdir() if snapshot_epoch(p.name) is not None and (p / "model.json").is_file()]
+    return sorted(found, key=lambda p: snapshot_epoch(p.name))
 
 
 def save_snapshot(path: str | Path, model_config: ModelConfig, vocab: Vocabulary, text_encoder, generator,
