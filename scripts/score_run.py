@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     from gan_core import atomic
     from gan_core.eval import run_curve
     from gan_core.eval.results_table import CURVE_KEYS, markdown_table
-    from gan_core.eval.snapshot_rule import TOLERANCE, check_tolerance, choose_snapshot, finite_fids
+    from gan_core.eval.snapshot_rule import TOLERANCE, check_tolerance, choose_snapshot
     from gan_core.outputs import check_writable_folder
     from gan_core.sample.snapshot import list_snapshots, snapshot_epoch
 
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     for e, result in sorted(results.items()):  # what stays in the curve must stand for this run
         why = run_curve.stale(result, e, weights.get(e))
         if why and e not in todo:
-            raise UserError(f"{out / f'epoch_{e:04d}.json'} cannot stand for epoch {e}: {why}; "
+            raise UserError(f"{run_curve.result_path(out, e)} cannot stand for epoch {e}: {why}; "
                             + (f"rescore it with --epochs {e}" if e in by_epoch else "remove it"))
     if todo:
         check_writable_folder(out, "--out")
@@ -93,15 +93,15 @@ def main(argv=None) -> int:
             print(f"[{i}/{len(todo)}] scoring {by_epoch[e]}", flush=True)
             result = evaluation.evaluate_checkpoint(by_epoch[e], args.data, inception=True, extractor=extractor)
             results[e] = {**result, "weights": weights[e], "run": run_curve.run_name(args.run_dir)}
-            atomic.write_json(out / f"epoch_{e:04d}.json", results[e])
+            atomic.write_json(run_curve.result_path(out, e), results[e])
     if not results:
         raise UserError(f"{out} holds no results yet: score some snapshots first")
     print(markdown_table([(f"epoch {e}", results[e]) for e in sorted(results)], CURVE_KEYS))
-    chosen = choose_snapshot({e: r.get("fid_inception") for e, r in results.items()}, tolerance)
-    lowest = min(finite_fids({e: r.get("fid_inception") for e, r in results.items()}).values())
+    fids = {e: r["fid_inception"] for e, r in results.items()}  # each one usable: checked as stale above
+    chosen = choose_snapshot(fids, tolerance)
     kept = "" if chosen in by_epoch else f"; {args.run_dir} no longer has its snapshot"
-    print(f"the rule picks epoch {chosen}: Inception-FID {results[chosen]['fid_inception']:.2f} "
-          f"(lowest {lowest:.2f}; ties within {tolerance:g} go to the latest{kept})")
+    print(f"the rule picks epoch {chosen}: Inception-FID {fids[chosen]:.2f} "
+          f"(lowest {min(fids.values()):.2f}; ties within {tolerance:g} go to the latest{kept})")
     return 0
 
 

@@ -6,11 +6,11 @@ is scored again or named, never mixed into the curve or the pick."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from gan_core import UserError, atomic, storage
-from gan_core.sample.snapshot import snapshot_epoch
+from gan_core.eval.snapshot_rule import usable_fid
+from gan_core.sample.snapshot import snapshot_epoch, snapshot_name
 
 MARKER = "score_run.json"
 FORMAT = "gan_core.run_curve/1"
@@ -19,6 +19,11 @@ SAMPLING = {"seed": 0, "truncation": 1.0, "best_of": 1}  # the competition's pla
 
 def run_name(run_dir: str | Path) -> str:
     return str(Path(run_dir).resolve())
+
+
+def result_path(out: Path, epoch: int) -> Path:
+    """Where the result of the snapshot of `epoch` goes: named as the snapshot."""
+    return out / f"{snapshot_name(epoch)}.json"
 
 
 def weights_identity(snapshot: Path) -> str:
@@ -72,8 +77,7 @@ def stale(result: dict, epoch: int, weights: str | None) -> str | None:
         return f"it holds epoch {result.get('epoch')}"
     if any(result.get(k) != v for k, v in SAMPLING.items()):
         return "it was generated with other sampling settings (seed, psi or best-of)"
-    fid = result.get("fid_inception")
-    if not isinstance(fid, (int, float)) or isinstance(fid, bool) or not math.isfinite(fid):
+    if not usable_fid(result.get("fid_inception")):
         return "it has no Inception-FID"
     if weights is not None and result.get("weights") != weights:
         return "the run's snapshot has other weights now"

@@ -23,10 +23,14 @@ def check_tolerance(tolerance: float) -> float:
     return float(tolerance)
 
 
+def usable_fid(value) -> bool:
+    """Whether `value` is an Inception-FID the rule can compare (not missing, not NaN or infinite)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def finite_fids(fids: Mapping[int, float | None]) -> dict[int, float]:
     """The snapshots that have a usable Inception-FID (missing and NaN ones are left out)."""
-    return {int(e): float(f) for e, f in fids.items()
-            if isinstance(f, (int, float)) and not isinstance(f, bool) and math.isfinite(f)}
+    return {int(e): float(f) for e, f in fids.items() if usable_fid(f)}
 
 
 def choose_snapshot(fids: Mapping[int, float | None], tolerance: float = TOLERANCE) -> int:
