@@ -50,12 +50,17 @@ def manifold_radii(features: np.ndarray, k: int, row_batch: int = ROW_BATCH) -> 
     return np.concatenate(radii)
 
 
+def inside(probes: np.ndarray, manifold: np.ndarray, radii: np.ndarray, row_batch: int = ROW_BATCH) -> np.ndarray:
+    """bool [len(probes)]: whether each probe row lies within radii[j] of at least one manifold row j."""
+    sq = np.einsum("ij,ij->i", manifold, manifold)
+    rows = [(_distances(probes[start:start + row_batch], manifold, sq) <= radii[None, :]).any(axis=1)
+            for start in range(0, len(probes), row_batch)]
+    return np.concatenate(rows) if rows else np.zeros(0, dtype=bool)
+
+
 def coverage(probes: np.ndarray, manifold: np.ndarray, radii: np.ndarray, row_batch: int = ROW_BATCH) -> float:
     """Share of probe rows within radii[j] of at least one manifold row j."""
-    sq = np.einsum("ij,ij->i", manifold, manifold)
-    inside = [(_distances(probes[start:start + row_batch], manifold, sq) <= radii[None, :]).any(axis=1)
-              for start in range(0, len(probes), row_batch)]
-    return float(np.concatenate(inside).mean())
+    return float(inside(probes, manifold, radii, row_batch).mean())
 
 
 def precision_recall(features_real, features_fake, k: int = 3, row_batch: int = ROW_BATCH) -> tuple[float, float]:
