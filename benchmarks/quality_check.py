@@ -27,7 +27,7 @@ from gan_core.eval.diversity import pixel_features, within_caption_diversity
 from gan_core.eval.evaluate import inception_extractor
 from gan_core.eval.evaluators.flowers import load_flowers_evaluator
 from gan_core.eval.realism import reference_set
-from gan_core.eval.seed_failures import FAIL_ALPHA, grid_inside, seed_verdict
+from gan_core.eval.seed_failures import FAIL_ALPHA, measure_grid, probe_captions
 from gan_core.sample.sampler import Sampler
 
 
@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     gen, dataset, evaluator = Sampler.load(args.checkpoint), PreparedDataset(args.data), load_flowers_evaluator()
     rng = np.random.default_rng(0)
-    captions = list(dataset.test_captions["caption"].iloc[rng.choice(len(dataset.test_captions), 60, replace=False)])
+    captions = probe_captions(dataset.test_captions["caption"], rng=rng)  # the dashboard's probe set too
     grid = gen.grid(captions, list(range(8)))
     _, feats = evaluator.predict(grid.reshape(-1, 64, 64, 3).astype(np.float32))
     fake_feat = within_caption_diversity(feats.reshape(60, 8, -1))
@@ -75,8 +75,7 @@ def report_seeds(grid, dataset) -> None:
     """Per-seed precision of grid uint8 [C, S, 64, 64, 3] and the seeds that fail under every caption."""
     extractor = inception_extractor()
     reference = reference_set(dataset, extractor)
-    features = extractor.features(grid.reshape(-1, 64, 64, 3)).reshape(*grid.shape[:2], -1)
-    verdict = seed_verdict(grid_inside(features, reference.features))
+    verdict = measure_grid(grid, extractor, reference.features)
     real = baseline_precision(reference.name)
     print(f"per-seed precision over {grid.shape[0]} captions (Inception, reference {reference.name}; all images "
           f"{verdict.pooled:.3f}" + (f", real test images {real:.3f}" if real is not None else "") + "):")

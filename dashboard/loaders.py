@@ -180,6 +180,22 @@ def measure_diversity(snapshot: str, captions: tuple[str, ...], seeds: tuple[int
     return cached_measure(snapshot, captions, seeds, name, compute)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def failing_seeds(snapshot: str, data_root: str, seeds: tuple[int, ...]) -> dict:
+    """Per-seed precision of the snapshot over the probe test captions (gan_core.eval.seed_failures):
+    {"captions": [...], "grid": uint8 [C, S, 64, 64, 3], "verdict": SeedVerdict, "reference": name}."""
+    from gan_core.eval.realism import reference_set
+    from gan_core.eval.seed_failures import measure_grid, probe_captions
+
+    dataset = load_dataset(data_root)
+    captions = probe_captions(dataset.test_captions["caption"])
+    grid = generate_grid(snapshot, tuple(captions), seeds)
+    extractor = load_inception()
+    reference = reference_set(dataset, extractor)
+    return {"captions": captions, "grid": grid, "verdict": measure_grid(grid, extractor, reference.features),
+            "reference": reference.name}
+
+
 @st.cache_data(max_entries=16, show_spinner="Generating one caption across snapshots…")
 def caption_over_snapshots(snapshots: tuple[str, ...], caption: str, seeds: tuple[int, ...]) -> np.ndarray:
     """uint8 [len(snapshots), len(seeds), 64, 64, 3]."""

@@ -311,6 +311,34 @@ def test_mode_collapse_alarm_is_quiet_on_other_seeds_and_fires_on_a_collapse(app
 
 
 @pytest.mark.slow
+def test_mode_collapse_finds_failing_seeds_behind_its_button_and_keeps_them(app_env):
+    """Per-seed precision of the sidebar's snapshot over the probe test captions (real Inception
+    network on the tiny world): only behind the button, kept across reruns, asked again for new seeds."""
+    at = open_page("mode_collapse")
+    at.text_input(key="mc_seeds").set_value("0-3").run()
+    assert not seed_tables(at)  # page load measured nothing
+    at.button(key="mc_failing").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = seed_tables(at)[0]
+    assert list(table["seed"]) == [0, 1, 2, 3]
+    assert table["precision"].between(0, 1).all() and (table["images inside"] >= 0).all()
+    verdicts = texts(at.success) + texts(at.error)
+    assert "No seed fails under every caption" in verdicts or "Failing under every caption: seed" in verdicts
+    assert any("probe captions" in c for element in at.image for c in element.captions)
+    at.run()  # a rerun shows the same result without asking again
+    assert not [b for b in at.button if b.key == "mc_failing"]
+    assert list(seed_tables(at)[0]["seed"]) == [0, 1, 2, 3]
+    at.text_input(key="mc_seeds").set_value("0-4").run()  # other seeds: the button again, no stale table
+    assert [b for b in at.button if b.key == "mc_failing"]
+    assert not seed_tables(at)
+
+
+def seed_tables(at) -> list:
+    """The failing-seeds tables on the page (an AppTest dataframe carries no key)."""
+    return [t.value for t in at.dataframe if "images inside" in t.value.columns]
+
+
+@pytest.mark.slow
 def test_every_page_copes_with_a_missing_data_set_and_a_broken_run(app_env, monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_DATA", str(tmp_path / "no_data"))
     for page in ("embeddings", "mode_collapse"):

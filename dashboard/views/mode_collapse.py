@@ -1,5 +1,6 @@
 """Mode collapse: per-snapshot diversity within and across captions, distinct predicted classes and
-IS; one caption over seeds x snapshots; the nearest real training image of each generated image."""
+IS; seeds that fail under every caption; one caption over seeds x snapshots; the nearest real
+training image of each generated image."""
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from dashboard.components import (
 )
 from gan_core import UserError
 from gan_core.eval.diversity import NOISE_Z, collapse_flags, measure_snapshot, read_cached, still_forming
+from gan_core.eval.seed_failures import FAIL_ALPHA, PROBE_CAPTIONS
 from gan_core.explore.runs import sample_captions, summarize_run
 from gan_core.sample.image_grid import compose_grid, to_png
 
@@ -27,6 +29,8 @@ COLUMNS = {"pixel_within": "pixel diversity within captions", "pixel_across": "p
            "feature_within": "feature diversity within captions", "feature_across": "feature diversity across captions",
            "distinct_classes": "distinct predicted classes", "inception_score": "IS (these images)"}
 MAX_GRID_SNAPSHOTS = 10
+MAX_FAILING_SEEDS = 16  # Inception on 60 captions x 16 seeds: about 2 minutes on the 2-core CPU
+FAILING_SHOWN = 8  # probe captions shown per seed under the chart
 
 roots = page_roots()
 st.title("Mode collapse")
@@ -226,6 +230,61 @@ def seed_check_ui(captions, seeds, threshold) -> None:
                  hide_index=True, key="mc_check_table")
 
 
+def failing_seeds_ui(seeds) -> None:
+    """Per-seed precision of the sidebar's snapshot over the probe test captions, the seeds that fail
+    under every caption, and their images above the best seed's."""
+    if snapshot is None:
+        st.info("Choose a usable snapshot in the sidebar.")
+        return
+    loaders.load_dataset(str(roots.data))  # the prepare hint, before any button
+    seeds = tuple(seeds[:MAX_FAILING_SEEDS])
+    st.caption(f"Each seed's precision: the share of its images, one per test caption ({PROBE_CAPTIONS} captions), "
+               "inside the real images' manifold (FID Inception features against the 3000-image training "
+               "reference; real test images reach about 0.75). A seed fails when it lies below what random seed "
+               f"labels give: the {FAIL_ALPHA:.0%} point of the lowest seed when each caption's images are shuffled "
+               "between the seeds.")
+    key = (snapshot, seeds)
+    if st.session_state.get("mc_failing_for") != key:
+        label = (f"Find failing seeds among {seeds[0]}-{seeds[-1]}" if len(seeds) > 2 else "Find failing seeds")
+        if not st.button(label, key="mc_failing", help="Inception on the probe captions x seeds: about a minute for "
+                                                         "8 seeds; the first run also measures the reference set."):
+            return
+        st.session_state["mc_failing_for"] = key
+        st.rerun()  # measure in a run without the button, so that it does not linger beside the result
+    with st.spinner("Generating the probe captions and measuring them…"):
+        result = loaders.failing_seeds(snapshot, str(roots.data), seeds)
+    verdict, grid, captions = result["verdict"], result["grid"], result["captions"]
+    failed = [seeds[i] for i in verdict.failed]
+    if failed:
+        st.error("Failing under every caption: " + ", ".join(
+            f"seed {seeds[i]} ({verdict.precision[i]:.2f})" for i in verdict.failed)
+            + f"; below {verdict.threshold:.3f}, where all images reach {verdict.pooled:.3f}.")
+    else:
+        st.success(f"No seed fails under every caption: each is at or above {verdict.threshold:.3f} "
+                   f"(all images {verdict.pooled:.3f}).")
+    figure = go.Figure(go.Bar(x=[f"seed {s}" for s in seeds], y=verdict.precision,
+                              marker_color=["#d62728" if s in failed else "#1f77b4" for s in seeds]))
+    figure.add_hline(y=verdict.threshold, line={"color": "#d62728", "dash": "dash"},
+                     annotation_text=f"fails below {verdict.threshold:.3f}", annotation_position="top left")
+    figure.add_hline(y=verdict.pooled, line={"color": "#7f7f7f", "dash": "dot"},
+                     annotation_text=f"all images {verdict.pooled:.3f}", annotation_position="top right")
+    figure.update_layout(height=280, template="plotly_white", margin={"t": 30, "b": 30},
+                         yaxis_title="precision (share inside the real manifold)")
+    st.plotly_chart(figure, key="mc_failing_chart")
+    st.dataframe(pd.DataFrame({"seed": seeds, "precision": verdict.precision,
+                               "images inside": (verdict.precision * len(captions)).round().astype(int),
+                               "fails": [s in failed for s in seeds]}),
+                 hide_index=True, key="mc_failing_table")
+    best = int(np.argmax(verdict.precision))
+    rows = [*verdict.failed, best] if best not in verdict.failed else list(verdict.failed)
+    shown = min(FAILING_SHOWN, len(captions))
+    png = to_png(compose_grid(np.stack([grid[:shown, i] for i in rows]),
+                              [f"seed {seeds[i]}" + (" (best)" if i == best else " (fails)") for i in rows],
+                              [c if len(c) <= 48 else c[:47] + "…" for c in captions[:shown]], label_width=90))
+    st.image(png, caption=f"The first {shown} probe captions: " + ("the failing seeds above the best seed."
+                                                                  if failed else "the best seed."))
+
+
 def caption_grid_ui(infos, captions, seeds) -> None:
     caption = st.selectbox("Caption", captions, key="mc_grid_caption")
     picked = infos if len(infos) <= MAX_GRID_SNAPSHOTS else [
@@ -287,6 +346,9 @@ with shown_errors("Mode collapse"):
     st.subheader("What the alarm is worth")
     with shown_errors("Seed-to-seed check"):
         seed_check_ui(captions, seeds, threshold)
+    st.subheader("Seeds that fail under every caption")
+    with shown_errors("Failing seeds"):
+        failing_seeds_ui(seeds)
     st.subheader("One caption: seeds x snapshots")
     with shown_errors("Seeds x snapshots grid"):
         caption_grid_ui(infos, captions, seeds)

@@ -11,7 +11,8 @@ flowers (docs/experiments.md).
 A seed fails when its precision is lower than random seed labels would give: each caption's images
 are shuffled between the seeds, and the lowest per-seed precision of each shuffle makes the null.
 Testing the lowest seed against the null's lowest keeps the false-alarm rate at `alpha` for the
-whole grid, not per seed. Pure functions on arrays.
+whole grid, not per seed. Pure functions on arrays, and `measure_grid`, which runs the Inception
+features of a grid of images.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from gan_core.eval.metrics.precision_recall import inside, manifold_radii
 from gan_core.eval.realism import PR_NEIGHBOURS
 
+PROBE_CAPTIONS = 60  # test captions per seed: a precision's standard error is about 0.06
 FAIL_ALPHA = 0.01  # false alarms per healthy grid
 PERMUTATIONS = 2000  # shuffles for the null; its 1% point moves by about one image between draws
 
@@ -70,3 +72,19 @@ def seed_verdict(flags, alpha: float = FAIL_ALPHA, permutations: int = PERMUTATI
     threshold = float(np.quantile(lowest_seed_null(flags, permutations, seed), alpha))
     failed = tuple(int(s) for s in np.flatnonzero(precision < threshold))
     return SeedVerdict(precision=precision, pooled=float(flags.mean()), threshold=threshold, failed=failed)
+
+
+def probe_captions(captions, count: int = PROBE_CAPTIONS, rng: np.random.Generator | None = None) -> list[str]:
+    """`count` of `captions` (all when fewer), drawn without replacement by `rng` (default_rng(0) when
+    None): the same probe set wherever a snapshot's seeds are checked."""
+    captions = list(captions)
+    rng = np.random.default_rng(0) if rng is None else rng
+    return [captions[i] for i in rng.choice(len(captions), min(count, len(captions)), replace=False)]
+
+
+def measure_grid(grid, extractor, reference_features, k: int = PR_NEIGHBOURS) -> SeedVerdict:
+    """The verdict on images uint8 [C, S, H, W, 3] (captions x seeds): `extractor.features` (the FID
+    Inception network) against the reference set's features."""
+    grid = np.asarray(grid)
+    features = extractor.features(grid.reshape(-1, *grid.shape[2:])).reshape(*grid.shape[:2], -1)
+    return seed_verdict(grid_inside(features, reference_features, k))
