@@ -237,6 +237,8 @@ def failing_seeds_ui(seeds) -> None:
         st.info("Choose a usable snapshot in the sidebar.")
         return
     loaders.load_dataset(str(roots.data))  # the prepare hint, before any button
+    if len(seeds) > MAX_FAILING_SEEDS:
+        st.caption(f"The first {MAX_FAILING_SEEDS} of the {len(seeds)} seeds (Inception time grows with each seed).")
     seeds = tuple(seeds[:MAX_FAILING_SEEDS])
     st.caption(f"Each seed's precision: the share of its images, one per test caption ({PROBE_CAPTIONS} captions), "
                "inside the real images' manifold (FID Inception features against the 3000-image training "
@@ -245,7 +247,7 @@ def failing_seeds_ui(seeds) -> None:
                "between the seeds.")
     key = (snapshot, seeds)
     if st.session_state.get("mc_failing_for") != key:
-        label = (f"Find failing seeds among {seeds[0]}-{seeds[-1]}" if len(seeds) > 2 else "Find failing seeds")
+        label = f"Find failing seeds among {', '.join(map(str, seeds))}"
         if not st.button(label, key="mc_failing", help="Inception on the probe captions x seeds: about a minute for "
                                                          "8 seeds; the first run also measures the reference set."):
             return
