@@ -183,7 +183,7 @@ def measure_diversity(snapshot: str, captions: tuple[str, ...], seeds: tuple[int
 @st.cache_data(max_entries=8, show_spinner=False)
 def failing_seeds(snapshot: str, data_root: str, seeds: tuple[int, ...]) -> dict:
     """Per-seed precision of the snapshot over the probe test captions (gan_core.eval.seed_failures):
-    {"captions": [...], "grid": uint8 [C, S, 64, 64, 3], "verdict": SeedVerdict, "reference": name}."""
+    {"captions": [...], "grid": uint8 [C, S, 64, 64, 3], "verdict": SeedVerdict}."""
     from gan_core.eval.realism import reference_set
     from gan_core.eval.seed_failures import measure_grid, probe_captions
 
@@ -192,8 +192,7 @@ def failing_seeds(snapshot: str, data_root: str, seeds: tuple[int, ...]) -> dict
     grid = generate_grid(snapshot, tuple(captions), seeds)
     extractor = load_inception()
     reference = reference_set(dataset, extractor)
-    return {"captions": captions, "grid": grid, "verdict": measure_grid(grid, extractor, reference.features),
-            "reference": reference.name}
+    return {"captions": captions, "grid": grid, "verdict": measure_grid(grid, extractor, reference.features)}
 
 
 @st.cache_data(max_entries=16, show_spinner="Generating one caption across snapshots…")
