@@ -10,24 +10,24 @@
   own accuracy, the ceiling to read the generated share against.
 - Seeds that fail under every caption: each seed's precision over the same 60 captions (the share
   of its images inside the real manifold, on the FID Inception features), and the seeds below what
-  random seed labels give (gan_core/eval/seed_failures.py); real test images' precision next to it.
+  random seed labels give (gan_core/eval/seed_failures.py); next to it, the real test images of
+  the same captions, measured the same way.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
 
 from gan_core.data.dataset import PreparedDataset, load_class_ids
+from gan_core.eval.baselines import real_test_images
 from gan_core.eval.colour import PALETTE, dominant_colour, single_colour_rows
 from gan_core.eval.diversity import pixel_features, within_caption_diversity
 from gan_core.eval.evaluate import inception_extractor
 from gan_core.eval.evaluators.flowers import load_flowers_evaluator
 from gan_core.eval.realism import reference_set
-from gan_core.eval.seed_failures import FAIL_ALPHA, measure_grid, probe_captions
+from gan_core.eval.seed_failures import FAIL_ALPHA, measure_grid, probe_rows, real_precision
 from gan_core.sample.sampler import Sampler
 
 
@@ -38,7 +38,8 @@ def main() -> None:
     args = parser.parse_args()
     gen, dataset, evaluator = Sampler.load(args.checkpoint), PreparedDataset(args.data), load_flowers_evaluator()
     rng = np.random.default_rng(0)
-    captions = probe_captions(dataset.test_captions["caption"], rng=rng)  # the dashboard's probe set too
+    probe = dataset.test_captions.iloc[probe_rows(len(dataset.test_captions), rng=rng)]  # the dashboard's too
+    captions = probe["caption"].tolist()
     grid = gen.grid(captions, list(range(8)))
     _, feats = evaluator.predict(grid.reshape(-1, 64, 64, 3).astype(np.float32))
     fake_feat = within_caption_diversity(feats.reshape(60, 8, -1))
@@ -54,7 +55,7 @@ def main() -> None:
     print(f"snapshot {gen.path} (epoch {gen.epoch})")
     print(f"within-caption diversity, flowers features: generated {fake_feat:.3f} vs real one-class {real_feat:.3f}")
     print(f"within-caption diversity, pixels (RMS):     generated {fake_pix:.3f} vs real one-class {real_pix:.3f}")
-    report_seeds(grid, dataset)
+    report_seeds(grid, dataset, probe["ID"])
     # The namer's own accuracy: real images whose captions all name only this colour.
     all_images = dataset.images(64)
     real_rows = single_colour_rows(dataset.captions["row"], dataset.captions["text"])
@@ -71,25 +72,19 @@ def main() -> None:
               + real)
 
 
-def report_seeds(grid, dataset) -> None:
-    """Per-seed precision of grid uint8 [C, S, 64, 64, 3] and the seeds that fail under every caption."""
+def report_seeds(grid, dataset, ids) -> None:
+    """Per-seed precision of grid uint8 [C, S, 64, 64, 3], the seeds that fail under every caption,
+    and the baseline: the real test images of the same captions (test IDs `ids`)."""
     extractor = inception_extractor()
     reference = reference_set(dataset, extractor)
     verdict = measure_grid(grid, extractor, reference.features)
-    real = baseline_precision(reference.name)
+    real = real_precision(extractor.features(real_test_images(dataset, ids)), reference.features)
     print(f"per-seed precision over {grid.shape[0]} captions (Inception, reference {reference.name}; all images "
-          f"{verdict.pooled:.3f}" + (f", real test images {real:.3f}" if real is not None else "") + "):")
+          f"{verdict.pooled:.3f}, real test images of the same captions {real:.3f}):")
     print("  " + ", ".join(f"seed {s} {p:.3f}" for s, p in enumerate(verdict.precision)))
     failed = ", ".join(str(s) for s in verdict.failed) or "none"
     print(f"seeds failing under every caption (below {verdict.threshold:.3f}, the {FAIL_ALPHA:.0%} point of the "
           f"lowest seed under random seed labels): {failed}")
-
-
-def baseline_precision(reference_name: str) -> float | None:
-    """Real test images' precision from results/baselines.json, when it was measured against this reference."""
-    path = Path(__file__).resolve().parents[1] / "results" / "baselines.json"
-    real = json.loads(path.read_text()).get("real", {}) if path.is_file() else {}
-    return real.get("precision") if real.get("inception_reference") == reference_name else None
 
 
 if __name__ == "__main__":

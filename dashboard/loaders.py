@@ -182,17 +182,22 @@ def measure_diversity(snapshot: str, captions: tuple[str, ...], seeds: tuple[int
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def failing_seeds(snapshot: str, data_root: str, seeds: tuple[int, ...]) -> dict:
-    """Per-seed precision of the snapshot over the probe test captions (gan_core.eval.seed_failures):
-    {"captions": [...], "grid": uint8 [C, S, 64, 64, 3], "verdict": SeedVerdict}."""
+    """Per-seed precision of the snapshot over the probe test captions (gan_core.eval.seed_failures)
+    and its baseline, the same captions' real test images: {"captions": [...], "grid": uint8
+    [C, S, 64, 64, 3], "verdict": SeedVerdict, "real": float}."""
+    from gan_core.eval.baselines import real_test_images
     from gan_core.eval.realism import reference_set
-    from gan_core.eval.seed_failures import measure_grid, probe_captions
+    from gan_core.eval.seed_failures import measure_grid, probe_rows, real_precision
 
     dataset = load_dataset(data_root)
-    captions = probe_captions(dataset.test_captions["caption"])
+    probe = dataset.test_captions.iloc[probe_rows(len(dataset.test_captions))]
+    captions = probe["caption"].tolist()
     grid = generate_grid(snapshot, tuple(captions), seeds)
     extractor = load_inception()
     reference = reference_set(dataset, extractor)
-    return {"captions": captions, "grid": grid, "verdict": measure_grid(grid, extractor, reference.features)}
+    real = extractor.features(real_test_images(dataset, probe["ID"]))
+    return {"captions": captions, "grid": grid, "verdict": measure_grid(grid, extractor, reference.features),
+            "real": real_precision(real, reference.features)}
 
 
 @st.cache_data(max_entries=16, show_spinner="Generating one caption across snapshots…")

@@ -324,6 +324,7 @@ def test_mode_collapse_finds_failing_seeds_behind_its_button_and_keeps_them(app_
     assert table["precision"].between(0, 1).all() and (table["images inside"] >= 0).all()
     verdicts = texts(at.success) + texts(at.error)
     assert "No seed fails under every caption" in verdicts or "Failing under every caption: seed" in verdicts
+    assert "real test images of the same captions" in verdicts  # the verdict's measured baseline
     assert any("probe captions" in c for element in at.image for c in element.captions)
     at.run()  # a rerun shows the same result without asking again
     assert not [b for b in at.button if b.key == "mc_failing"]

@@ -1,10 +1,21 @@
 """Per-seed precision and the seeds that fail under every caption (gan_core/eval/seed_failures.py)."""
 
+import conftest  # noqa: F401
 import numpy as np
 import pytest
 
+from gan_core import UserError
+from gan_core.data.dataset import PreparedDataset
+from gan_core.eval.baselines import baseline_images, real_test_images
 from gan_core.eval.metrics.precision_recall import coverage, inside, manifold_radii
-from gan_core.eval.seed_failures import grid_inside, lowest_seed_null, seed_verdict
+from gan_core.eval.seed_failures import (
+    grid_inside,
+    lowest_seed_null,
+    probe_captions,
+    probe_rows,
+    real_precision,
+    seed_verdict,
+)
 
 
 def test_inside_is_the_row_by_row_test_that_coverage_averages():
@@ -86,3 +97,37 @@ def test_the_null_shuffles_within_captions_only():
 def test_seed_verdict_refuses_bad_input(flags, kwargs, message):
     with pytest.raises(ValueError, match=message):
         seed_verdict(flags, **kwargs)
+
+
+def test_the_probe_set_is_the_one_every_earlier_result_used():
+    assert probe_rows(819).tolist() == np.random.default_rng(0).choice(819, 60, replace=False).tolist()
+    captions = [f"caption {i}" for i in range(819)]
+    assert probe_captions(captions) == [captions[i] for i in probe_rows(819)]
+    assert sorted(probe_rows(5).tolist()) == [0, 1, 2, 3, 4]  # fewer captions than the count: all of them
+    # A caller's own generator advances as the earlier draw did, so its later draws stay the same.
+    mine, theirs = np.random.default_rng(7), np.random.default_rng(7)
+    assert probe_rows(819, rng=mine).tolist() == theirs.choice(819, 60, replace=False).tolist()
+    assert mine.random() == theirs.random()
+
+
+def test_real_precision_is_the_share_inside_the_reference_manifold():
+    rng = np.random.default_rng(5)
+    reference = rng.normal(size=(200, 6))
+    assert real_precision(reference, reference) == 1.0  # every reference point lies in its own ball
+    assert real_precision(reference[:20] + 100.0, reference) == 0.0
+    mixed = np.concatenate([reference[:30], reference[:10] + 100.0])
+    assert real_precision(mixed, reference) == pytest.approx(0.75)
+    assert real_precision(mixed, reference) == pytest.approx(inside(mixed, reference, manifold_radii(reference, 3)).mean())
+    with pytest.raises(ValueError, match="need real"):
+        real_precision(reference[:, :5], reference)
+
+
+def test_real_test_images_are_the_captions_own_images(real_data):
+    dataset = PreparedDataset(real_data)
+    images, ids = baseline_images("real", real_data)
+    picks = [5, 0, 818, 400]
+    own = real_test_images(dataset, ids[picks])
+    assert own.dtype == np.uint8 and own.shape == (4, 64, 64, 3)
+    assert np.array_equal(own.astype(np.float32), images[picks])
+    with pytest.raises(UserError, match="no test image"):
+        real_test_images(dataset, [int(ids.max()) + 1000])

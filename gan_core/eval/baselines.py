@@ -48,6 +48,16 @@ def baseline_images(kind: str, data_dir, seed: int = 0) -> tuple[np.ndarray, np.
     return np.asarray(dataset.images(64))[retrieval_rows(dataset, _captions_for(dataset, ids))].astype(np.float32), ids
 
 
+def real_test_images(dataset, ids) -> np.ndarray:
+    """uint8 [len(ids), 64, 64, 3]: the real test images of test IDs (a caption's own image)."""
+    rows, known = _test_rows(dataset)
+    row_of = dict(zip(known.tolist(), rows.tolist()))
+    missing = [int(i) for i in ids if int(i) not in row_of]
+    if missing:
+        raise UserError(f"{len(missing)} test ID(s) have no test image: {', '.join(map(str, missing[:5]))}")
+    return np.asarray(dataset.images(64))[[row_of[int(i)] for i in ids]]
+
+
 def retrieval_rows(dataset, captions: list[str]) -> np.ndarray:
     """Image row of the training caption most similar (TF-IDF cosine) to each caption."""
     from gan_core.data.tfidf import TfidfIndex

@@ -11,8 +11,9 @@ flowers (docs/experiments.md).
 A seed fails when its precision is lower than random seed labels would give: each caption's images
 are shuffled between the seeds, and the lowest per-seed precision of each shuffle makes the null.
 Testing the lowest seed against the null's lowest keeps the false-alarm rate at `alpha` for the
-whole grid, not per seed. Pure functions on arrays, and `measure_grid`, which runs the Inception
-features of a grid of images.
+whole grid, not per seed. The verdict's baseline is the real test images of the same probe captions,
+measured against the same manifold (`real_precision`): what a perfect generator would reach there.
+Pure functions on arrays, and `measure_grid`, which runs the Inception features of a grid of images.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_core.eval.metrics.precision_recall import inside, manifold_radii
+from gan_core.eval.metrics.precision_recall import coverage, inside, manifold_radii
 from gan_core.eval.realism import PR_NEIGHBOURS
 
 PROBE_CAPTIONS = 60  # test captions per seed: a precision's standard error is about 0.06
@@ -74,12 +75,27 @@ def seed_verdict(flags, alpha: float = FAIL_ALPHA, permutations: int = PERMUTATI
     return SeedVerdict(precision=precision, pooled=float(flags.mean()), threshold=threshold, failed=failed)
 
 
-def probe_captions(captions, count: int = PROBE_CAPTIONS, rng: np.random.Generator | None = None) -> list[str]:
-    """`count` of `captions` (all when fewer), drawn without replacement by `rng` (default_rng(0) when
-    None): the same probe set wherever a snapshot's seeds are checked."""
-    captions = list(captions)
+def probe_rows(total: int, count: int = PROBE_CAPTIONS, rng: np.random.Generator | None = None) -> np.ndarray:
+    """int [min(count, total)]: rows of the `total` test captions drawn without replacement by `rng`
+    (default_rng(0) when None): the same probe set wherever a snapshot's seeds are checked."""
     rng = np.random.default_rng(0) if rng is None else rng
-    return [captions[i] for i in rng.choice(len(captions), min(count, len(captions)), replace=False)]
+    return rng.choice(total, min(count, total), replace=False)
+
+
+def probe_captions(captions, count: int = PROBE_CAPTIONS, rng: np.random.Generator | None = None) -> list[str]:
+    """The captions at `probe_rows` (all when fewer than `count`)."""
+    captions = list(captions)
+    return [captions[i] for i in probe_rows(len(captions), count, rng)]
+
+
+def real_precision(real_features, reference_features, k: int = PR_NEIGHBOURS) -> float:
+    """The verdict's baseline: the share of real images float [N, D] (the probe captions' own test
+    images) inside the reference set's manifold, the test a seed's images take."""
+    real = np.asarray(real_features, dtype=np.float64)
+    reference = np.asarray(reference_features, dtype=np.float64)
+    if real.ndim != 2 or reference.ndim != 2 or real.shape[1] != reference.shape[1] or len(reference) <= k:
+        raise ValueError(f"need real [N, D] and reference [M > {k}, D] features, got {real.shape} and {reference.shape}")
+    return coverage(real, reference, manifold_radii(reference, k))
 
 
 def measure_grid(grid, extractor, reference_features, k: int = PR_NEIGHBOURS) -> SeedVerdict:
