@@ -243,8 +243,8 @@ def failing_seeds_ui(seeds) -> None:
     st.caption(f"Each seed's precision: the share of its images, one per test caption ({PROBE_CAPTIONS} captions), "
                "inside the real images' manifold (FID Inception features against the 3000-image training "
                "reference), beside the real test images of the same captions, measured the same way. A seed "
-               f"fails when it lies below what random seed labels give: the {FAIL_ALPHA:.0%} point of the lowest seed when each caption's images are shuffled "
-               "between the seeds.")
+               f"fails when it lies below what random seed labels give: the {FAIL_ALPHA:.0%} point of the "
+               "lowest seed when each caption's images are shuffled between the seeds.")
     key = (snapshot, seeds)
     if st.session_state.get("mc_failing_for") != key:
         label = f"Find failing seeds among {', '.join(map(str, seeds))}"
@@ -256,7 +256,7 @@ def failing_seeds_ui(seeds) -> None:
     with st.spinner("Generating the probe captions and measuring them…"):
         result = loaders.failing_seeds(snapshot, str(roots.data), seeds)
     verdict, grid, captions, real = result["verdict"], result["grid"], result["captions"], result["real"]
-    levels = (f"all images {verdict.pooled:.3f}; real test images of the same captions {real:.3f}")
+    levels = f"all images {verdict.pooled:.3f}; real test images of the same captions {real:.3f}"
     failed = [seeds[i] for i in verdict.failed]
     if failed:
         st.error("Failing under every caption: " + ", ".join(
