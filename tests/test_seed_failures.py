@@ -117,7 +117,8 @@ def test_real_precision_is_the_share_inside_the_reference_manifold():
     assert real_precision(reference[:20] + 100.0, reference) == 0.0
     mixed = np.concatenate([reference[:30], reference[:10] + 100.0])
     assert real_precision(mixed, reference) == pytest.approx(0.75)
-    assert real_precision(mixed, reference) == pytest.approx(inside(mixed, reference, manifold_radii(reference, 3)).mean())
+    flags = inside(mixed, reference, manifold_radii(reference, 3))
+    assert real_precision(mixed, reference) == pytest.approx(flags.mean())
     with pytest.raises(ValueError, match="need real"):
         real_precision(reference[:, :5], reference)
 

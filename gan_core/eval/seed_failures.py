@@ -94,7 +94,8 @@ def real_precision(real_features, reference_features, k: int = PR_NEIGHBOURS) ->
     real = np.asarray(real_features, dtype=np.float64)
     reference = np.asarray(reference_features, dtype=np.float64)
     if real.ndim != 2 or reference.ndim != 2 or real.shape[1] != reference.shape[1] or len(reference) <= k:
-        raise ValueError(f"need real [N, D] and reference [M > {k}, D] features, got {real.shape} and {reference.shape}")
+        raise ValueError(f"need real [N, D] and reference [M > {k}, D] features, "
+                         f"got {real.shape} and {reference.shape}")
     return coverage(real, reference, manifold_radii(reference, k))
 
 
