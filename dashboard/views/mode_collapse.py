@@ -182,17 +182,17 @@ def diversity_figure(table, present, refs, skipped) -> None:
         sd = table.get(f"{metric}_sd")
         figure.add_trace(go.Scatter(x=epochs, y=table[metric], mode="lines+markers", name=names[metric],
                                     showlegend=False, line_color="#1f77b4",
-                                    error_y=dict(array=list(2 * sd.fillna(0))) if sd is not None else None,
+                                    error_y={"array": list(2 * sd.fillna(0))} if sd is not None else None,
                                     marker_symbol=["x" if s else "circle" for s in skipped]), row=row, col=col)
         for label, colour in (("real", "#2ca02c"), ("collapse", "#d62728")):
             value = refs.get(label, {}).get(metric) if metric != "fid_flowers" else None
             if value is not None:
                 figure.add_trace(go.Scatter(x=[epochs[0], epochs[-1]], y=[value, value], mode="lines",
-                                            line=dict(color=colour, dash="dash"), name=label,
+                                            line={"color": colour, "dash": "dash"}, name=label,
                                             showlegend=k == 0), row=row, col=col)
     figure.update_xaxes(showticklabels=True, title_text="epoch", title_standoff=2)
-    figure.update_layout(height=250 * rows + 40, template="plotly_white", margin=dict(t=40, b=30),
-                         legend=dict(orientation="h", y=-0.12 / rows))
+    figure.update_layout(height=250 * rows + 40, template="plotly_white", margin={"t": 40, "b": 30},
+                         legend={"orientation": "h", "y": -0.12 / rows})
     st.plotly_chart(figure)
     st.caption("Error bars: ±2 seed-to-seed standard deviations. Dashed lines: real images of the same classes "
                "(green) and one image repeated (red). ✕: still forming (left out of the alarm).")
