@@ -123,7 +123,7 @@ def test_projector_page_in_a_real_browser_at_1280x800(tmp_path, real_data):
         browser = Chromium(1280, 800)
         html = browser.load(url + "/projector", ["Projector", "Press Project"], timeout=180)
         assert "Traceback" not in html
-        browser.evaluate("[...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Project').click()")
+        browser.click_until("Project", r"/Projecting|Step \d+ of|Save latent/.test(document.body.innerText)")
         browser.wait_until("document.body.innerText.includes('Save latent')", timeout=240)
         time.sleep(2)
         browser.evaluate("[...document.querySelectorAll('h2, h3')].find(h => h.innerText.includes('Result'))"
