@@ -111,20 +111,22 @@ class Chromium:
             time.sleep(0.5)
 
     def click_until(self, button: str, started: str, tries: int = 3, timeout: float = 30) -> None:
-        """Click the button whose text is `button` until the JavaScript condition `started` holds. A
-        click that lands while Streamlit redraws the page can be lost (seen on a loaded 1-core run:
-        the projector never started), so it is repeated, at most `tries` times."""
+        """Click the button whose text is `button` once it is in the page, until the JavaScript
+        condition `started` holds. A button can render after the text that load() waited for: on a
+        loaded core the projector's Project button was not yet in the page, and a click at once found
+        nothing and started nothing. A click that starts nothing in `timeout` s is made again."""
         click = (f"(() => {{ const b = [...document.querySelectorAll('button')].find(x => x.innerText.trim() === "
                  f"{json.dumps(button)}); if (b) b.click(); return !!b; }})()")
         for _ in range(tries):
-            self.evaluate(click)
-            deadline = time.time() + timeout
+            clicked, deadline = False, time.time() + timeout
             while time.time() < deadline:
-                if self.evaluate(started):
+                if not clicked:
+                    clicked = bool(self.evaluate(click))
+                elif self.evaluate(started):
                     return
                 time.sleep(0.5)
         text = self.evaluate("document.body ? document.body.innerText : ''") or ""
-        raise AssertionError(f"{button!r} clicked {tries} times and never started; the page said: {text[-1500:]!r}")
+        raise AssertionError(f"{button!r} never started in {tries} tries; the page said: {text[-1500:]!r}")
 
     def screenshot(self, path: str) -> None:
         data = self.call("Page.captureScreenshot", format="png")["data"]
