@@ -132,12 +132,9 @@ def test_projector_page_in_a_real_browser_at_1280x800(tmp_path, real_data):
         browser.screenshot(str(shots / "projector_result.png"))
         text = browser.evaluate("document.body.innerText")
         assert "Save latent" in text and "Traceback" not in text
-        browser.evaluate("[...document.querySelectorAll('[role=tab]')].find(b => b.innerText.includes('Coverage'))"
-                         ".click()")
-        time.sleep(1)
+        browser.click_until("Coverage", "document.body.innerText.includes('Reachable') || "
+                            "document.body.innerText.includes('No coverage report')", selector="[role=tab]")
         browser.evaluate("document.querySelector('[role=tablist]').scrollIntoView({block: 'start'})")
-        browser.wait_until("document.body.innerText.includes('Reachable') || "
-                           "document.body.innerText.includes('No coverage report')", timeout=60)
         time.sleep(2)
         browser.screenshot(str(shots / "projector_coverage.png"))
         assert "Traceback" not in browser.evaluate("document.body.innerText")

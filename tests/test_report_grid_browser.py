@@ -48,6 +48,4 @@ def test_report_grid_at_1280x800(server, small_browser, workspace, tmp_path):  #
     assert geometry["bottom"] <= 800 and geometry["width"] > 300, geometry  # the whole preview above the fold
     assert not geometry["cut"] and geometry["label"].strip() == "Re-roll unlocked", geometry
     # Column 3 holds seed 12 in one row: its Columns-tab entry says "mixed".
-    small_browser.evaluate("[...document.querySelectorAll('button[role=\"tab\"]')]"
-                           ".find(t => t.innerText.trim() === 'Columns').click()")
-    small_browser.wait_until("document.body.innerText.includes('mixed')", timeout=30)
+    small_browser.click_until("Columns", "document.body.innerText.includes('mixed')", selector='[role="tab"]')
