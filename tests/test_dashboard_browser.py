@@ -110,14 +110,15 @@ class Chromium:
         while time.time() < deadline and not self.evaluate(expression):
             time.sleep(0.5)
 
-    def click_until(self, button: str, started: str, tries: int = 3, timeout: float = 30,
+    def click_until(self, label: str, started: str, tries: int = 3, timeout: float = 30,
                     selector: str = "button") -> None:
-        """Click the `selector` element whose text is `button` once it is in the page, until the JavaScript
-        condition `started` holds. A button can render after the text that load() waited for: on a
-        loaded core the projector's Project button was not yet in the page, and a click at once found
-        nothing and started nothing. A click that starts nothing in `timeout` s is made again."""
+        """Click the `selector` element (a button, a tab) whose text is `label` once it is in the page,
+        until the JavaScript condition `started` holds. A button can render after the text that load()
+        waited for: on a loaded core the projector's Project button was not yet in the page, and a
+        click at once found nothing and started nothing. A click that starts nothing in `timeout` s is
+        made again."""
         click = (f"(() => {{ const b = [...document.querySelectorAll({json.dumps(selector)})].find("
-                 f"x => x.innerText.trim() === {json.dumps(button)}); if (b) b.click(); return !!b; }})()")
+                 f"x => x.innerText.trim() === {json.dumps(label)}); if (b) b.click(); return !!b; }})()")
         for _ in range(tries):
             clicked, deadline = False, time.time() + timeout
             while time.time() < deadline:
@@ -127,7 +128,7 @@ class Chromium:
                     return
                 time.sleep(0.5)
         text = self.evaluate("document.body ? document.body.innerText : ''") or ""
-        raise AssertionError(f"{button!r} never started in {tries} tries; the page said: {text[-1500:]!r}")
+        raise AssertionError(f"{label!r} never started in {tries} tries; the page said: {text[-1500:]!r}")
 
     def screenshot(self, path: str) -> None:
         data = self.call("Page.captureScreenshot", format="png")["data"]
