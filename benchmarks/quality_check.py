@@ -27,7 +27,7 @@ from gan_core.eval.diversity import pixel_features, within_caption_diversity
 from gan_core.eval.evaluate import inception_extractor
 from gan_core.eval.evaluators.flowers import load_flowers_evaluator
 from gan_core.eval.realism import reference_set
-from gan_core.eval.seed_failures import FAIL_ALPHA, measure_grid, probe_rows, real_precision
+from gan_core.eval.seed_failures import FAIL_ALPHA, measure_grid, probe_rows
 from gan_core.sample.sampler import Sampler
 
 
@@ -77,8 +77,7 @@ def report_seeds(grid, dataset, ids) -> None:
     and the baseline: the real test images of the same captions (test IDs `ids`)."""
     extractor = inception_extractor()
     reference = reference_set(dataset, extractor)
-    verdict = measure_grid(grid, extractor, reference.features)
-    real = real_precision(extractor.features(real_test_images(dataset, ids)), reference.features)
+    verdict, real = measure_grid(grid, real_test_images(dataset, ids), extractor, reference.features)
     print(f"per-seed precision over {grid.shape[0]} captions (Inception, reference {reference.name}; all images "
           f"{verdict.pooled:.3f}, real test images of the same captions {real:.3f}):")
     print("  " + ", ".join(f"seed {s} {p:.3f}" for s, p in enumerate(verdict.precision)))

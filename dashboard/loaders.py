@@ -187,7 +187,7 @@ def failing_seeds(snapshot: str, data_root: str, seeds: tuple[int, ...]) -> dict
     [C, S, 64, 64, 3], "verdict": SeedVerdict, "real": float}."""
     from gan_core.eval.baselines import real_test_images
     from gan_core.eval.realism import reference_set
-    from gan_core.eval.seed_failures import measure_grid, probe_rows, real_precision
+    from gan_core.eval.seed_failures import measure_grid, probe_rows
 
     dataset = load_dataset(data_root)
     probe = dataset.test_captions.iloc[probe_rows(len(dataset.test_captions))]
@@ -195,9 +195,8 @@ def failing_seeds(snapshot: str, data_root: str, seeds: tuple[int, ...]) -> dict
     grid = generate_grid(snapshot, tuple(captions), seeds)
     extractor = load_inception()
     reference = reference_set(dataset, extractor)
-    real = extractor.features(real_test_images(dataset, probe["ID"]))
-    return {"captions": captions, "grid": grid, "verdict": measure_grid(grid, extractor, reference.features),
-            "real": real_precision(real, reference.features)}
+    verdict, real = measure_grid(grid, real_test_images(dataset, probe["ID"]), extractor, reference.features)
+    return {"captions": captions, "grid": grid, "verdict": verdict, "real": real}
 
 
 @st.cache_data(max_entries=16, show_spinner="Generating one caption across snapshots…")

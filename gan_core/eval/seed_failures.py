@@ -38,15 +38,17 @@ class SeedVerdict:
     failed: tuple[int, ...]  # seed positions (columns of the grid) below the threshold
 
 
-def grid_inside(fake_features, real_features, k: int = PR_NEIGHBOURS) -> np.ndarray:
-    """fake float [C, S, D] (captions x seeds) against real [N, D] -> bool [C, S]: inside the real manifold."""
+def grid_inside(fake_features, real_features, k: int = PR_NEIGHBOURS, radii: np.ndarray | None = None) -> np.ndarray:
+    """fake float [C, S, D] (captions x seeds) against real [N, D] -> bool [C, S]: inside the real
+    manifold (`radii`: its k-NN radii, when the caller has them already)."""
     fake = np.asarray(fake_features, dtype=np.float64)
     if fake.ndim != 3:
         raise ValueError(f"fake features must be [captions, seeds, D], got shape {fake.shape}")
     real = np.asarray(real_features, dtype=np.float64)
     if real.ndim != 2 or real.shape[1] != fake.shape[2] or len(real) <= k:
         raise ValueError(f"real features must be [N > {k}, {fake.shape[2]}], got shape {real.shape}")
-    flags = inside(fake.reshape(-1, fake.shape[2]), real, manifold_radii(real, k))
+    radii = manifold_radii(real, k) if radii is None else radii
+    flags = inside(fake.reshape(-1, fake.shape[2]), real, radii)
     return flags.reshape(fake.shape[:2])
 
 
@@ -88,20 +90,26 @@ def probe_captions(captions, count: int = PROBE_CAPTIONS, rng: np.random.Generat
     return [captions[i] for i in probe_rows(len(captions), count, rng)]
 
 
-def real_precision(real_features, reference_features, k: int = PR_NEIGHBOURS) -> float:
+def real_precision(real_features, reference_features, k: int = PR_NEIGHBOURS,
+                   radii: np.ndarray | None = None) -> float:
     """The verdict's baseline: the share of real images float [N, D] (the probe captions' own test
-    images) inside the reference set's manifold, the test a seed's images take."""
+    images) inside the reference set's manifold, the test a seed's images take (`radii`: its k-NN
+    radii, when the caller has them already)."""
     real = np.asarray(real_features, dtype=np.float64)
     reference = np.asarray(reference_features, dtype=np.float64)
     if real.ndim != 2 or reference.ndim != 2 or real.shape[1] != reference.shape[1] or len(reference) <= k:
         raise ValueError(f"need real [N, D] and reference [M > {k}, D] features, "
                          f"got {real.shape} and {reference.shape}")
-    return coverage(real, reference, manifold_radii(reference, k))
+    return coverage(real, reference, manifold_radii(reference, k) if radii is None else radii)
 
 
-def measure_grid(grid, extractor, reference_features, k: int = PR_NEIGHBOURS) -> SeedVerdict:
-    """The verdict on images uint8 [C, S, H, W, 3] (captions x seeds): `extractor.features` (the FID
-    Inception network) against the reference set's features."""
+def measure_grid(grid, real_images, extractor, reference_features, k: int = PR_NEIGHBOURS) -> tuple[SeedVerdict, float]:
+    """The verdict on images uint8 [C, S, H, W, 3] (captions x seeds) and its baseline, the captions'
+    own test images uint8 [C, H, W, 3]: `extractor.features` (the FID Inception network) against the
+    reference set's features, whose manifold radii are computed once for both."""
     grid = np.asarray(grid)
+    reference = np.asarray(reference_features, dtype=np.float64)
+    radii = manifold_radii(reference, k)
     features = extractor.features(grid.reshape(-1, *grid.shape[2:])).reshape(*grid.shape[:2], -1)
-    return seed_verdict(grid_inside(features, reference_features, k))
+    verdict = seed_verdict(grid_inside(features, reference, k, radii))
+    return verdict, real_precision(extractor.features(real_images), reference, k, radii)
